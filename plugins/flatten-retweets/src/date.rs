@@ -1,0 +1,41 @@
+//! `created_at` as Elasticsearch's date detection recognises it.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// The v1.1 API's format, e.g. `Wed Aug 27 13:08:45 +0000 2008`.
+const TWITTER_FORMAT: &str = "%a %b %d %H:%M:%S %z %Y";
+
+/// Converts a v1.1 `created_at` to ISO-8601 UTC (`2008-08-27T13:08:45Z`),
+/// or `None` when it is not in the API's format.
+pub fn iso_utc(created_at: &str) -> Option<String> {
+    let parsed = DateTime::parse_from_str(created_at, TWITTER_FORMAT).ok()?;
+    Some(
+        parsed
+            .with_timezone(&Utc)
+            .to_rfc3339_opts(SecondsFormat::Secs, true),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::iso_utc;
+
+    #[test]
+    fn converts_the_api_format_to_utc() {
+        assert_eq!(
+            iso_utc("Wed Aug 27 13:08:45 +0000 2008").as_deref(),
+            Some("2008-08-27T13:08:45Z")
+        );
+        // An offset other than +0000 is moved to UTC, across midnight here.
+        assert_eq!(
+            iso_utc("Sun Aug 31 00:29:13 +0200 2014").as_deref(),
+            Some("2014-08-30T22:29:13Z")
+        );
+    }
+
+    #[test]
+    fn refuses_other_formats() {
+        assert_eq!(iso_utc("2014-08-31T00:29:13Z"), None);
+        assert_eq!(iso_utc(""), None);
+    }
+}

@@ -1,0 +1,66 @@
+//! What the user writes in the pipeline config for this plugin, and its
+//! checked, compiled form.
+
+use serde::Deserialize;
+
+use crate::patterns::Patterns;
+
+/// The config table as written; every key is optional.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub allow: Vec<String>,
+    pub deny: Vec<String>,
+    pub always_keep: Vec<String>,
+    pub max_depth: Option<usize>,
+    pub max_fields: Option<usize>,
+    pub max_string_length: Option<usize>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            allow: Vec::new(),
+            deny: Vec::new(),
+            // The Elasticsearch sink takes the document `_id` from it.
+            always_keep: vec!["id_str".to_owned()],
+            max_depth: None,
+            max_fields: None,
+            max_string_length: None,
+        }
+    }
+}
+
+/// The settings with patterns compiled and limits checked.
+#[derive(Debug)]
+pub struct Rules {
+    pub allow: Patterns,
+    pub deny: Patterns,
+    pub always_keep: Patterns,
+    pub max_depth: Option<usize>,
+    pub max_fields: Option<usize>,
+    pub max_string_length: Option<usize>,
+}
+
+impl TryFrom<Settings> for Rules {
+    type Error = String;
+
+    fn try_from(settings: Settings) -> Result<Self, String> {
+        Ok(Rules {
+            allow: Patterns::parse("allow", &settings.allow)?,
+            deny: Patterns::parse("deny", &settings.deny)?,
+            always_keep: Patterns::parse("always_keep", &settings.always_keep)?,
+            max_depth: at_least_one("max_depth", settings.max_depth)?,
+            max_fields: at_least_one("max_fields", settings.max_fields)?,
+            max_string_length: at_least_one("max_string_length", settings.max_string_length)?,
+        })
+    }
+}
+
+/// A limit of zero would empty every document; it is refused as a typo.
+fn at_least_one(key: &str, limit: Option<usize>) -> Result<Option<usize>, String> {
+    match limit {
+        Some(0) => Err(format!("invalid `{key}`: must be at least 1")),
+        limit => Ok(limit),
+    }
+}
