@@ -41,7 +41,10 @@ mod glue {
                 .as_ref()
                 .and_then(|f| f.downcast_ref::<F>())
                 .expect("the host calls init before process");
-            process_batch(filter, batch).into_iter().map(to_wit).collect()
+            process_batch(filter, batch)
+                .into_iter()
+                .map(to_wit)
+                .collect()
         })
     }
 
@@ -76,7 +79,7 @@ macro_rules! export_filter {
                     $crate::wasm::process::<$filter>(batch)
                 }
             }
-            $crate::wasm::bindings::export_world!(Component with_types_in $crate::wasm::bindings);
+    $crate::wasm::bindings::export_world!(Component with_types_in $crate::wasm::bindings);
         };
     };
 }

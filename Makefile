@@ -1,0 +1,26 @@
+# Entry points for people and CI. Everything installs or builds what it needs.
+#   make demo    bundled real tweets -> default plugin chain -> target/demo/
+#   make test    the whole test suite
+
+CARGO ?= cargo
+WASM_TARGET := wasm32-wasip2
+# Plugins the host tests and the demo load, built as components.
+PLUGINS := flatten-retweets prune-fields identity chaos
+
+.PHONY: demo test plugins wasm-target lint
+
+demo: plugins
+	$(CARGO) run --release -p sluice -- run
+
+test: plugins
+	$(CARGO) test --release --workspace
+
+plugins: wasm-target
+	$(CARGO) build --profile wasm --target $(WASM_TARGET) $(addprefix -p ,$(PLUGINS))
+
+wasm-target:
+	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --release --workspace --all-targets -- -D warnings

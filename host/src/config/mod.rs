@@ -1,0 +1,290 @@
+//! The pipeline file: what the user writes, checked before anything runs.
+//!
+//! Every table denies unknown keys, so a misspelt key is refused with its
+//! name and position instead of being ignored. Values that parse but make no
+//! sense (a zero batch size, a missing plugin file) are refused by
+//! [`PipelineConfig::validate`] with the dotted key that holds them.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+mod error;
+pub use error::ConfigError;
+
+/// The pipeline the demo runs when `sluice run` gets no `--config`.
+pub const DEFAULT_PIPELINE: &str = include_str!("default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineConfig {
+    pub source: SourceConfig,
+    #[serde(default)]
+    pub decode: DecodeConfig,
+    #[serde(default)]
+    pub plugins: Vec<PluginConfig>,
+    pub sink: SinkConfig,
+    pub dead_letter: DeadLetterConfig,
+    #[serde(default)]
+    pub pipeline: RunConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SourceConfig {
+    /// Files (or folders of `.json` / `.ndjson` files, read in name order).
+    File {
+        paths: Vec<PathBuf>,
+        #[serde(default)]
+        format: InputFormat,
+    },
+    /// NDJSON on standard input.
+    Stdin,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputFormat {
+    /// `.json` files hold one document (a `statuses` envelope, an array, or
+    /// one tweet); anything else is NDJSON.
+    #[default]
+    Auto,
+    Ndjson,
+    /// The search API envelope `{"statuses": [...]}`.
+    Statuses,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecodeConfig {
+    #[serde(default)]
+    pub double_encoded: DoubleEncoded,
+}
+
+/// What to do with a line that is a JSON string holding a JSON object, a
+/// common producer bug.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DoubleEncoded {
+    #[default]
+    Unwrap,
+    DeadLetter,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginConfig {
+    /// How the plugin is named in logs, dead letters and the summary.
+    pub name: String,
+    pub path: PathBuf,
+    /// The plugin's own settings, handed to its `init` as a JSON object.
+    #[serde(default)]
+    pub config: toml::Table,
+    #[serde(default)]
+    pub limits: PluginLimits,
+}
+
+/// The sandbox of one plugin instance.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginLimits {
+    /// Linear memory cap per instance; growing past it traps.
+    #[serde(default = "PluginLimits::default_memory_mib")]
+    pub memory_mib: u64,
+    /// Wall-clock budget of one `process` call.
+    #[serde(default = "PluginLimits::default_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+impl PluginLimits {
+    fn default_memory_mib() -> u64 {
+        256
+    }
+    fn default_timeout_ms() -> u64 {
+        2_000
+    }
+}
+
+impl Default for PluginLimits {
+    fn default() -> Self {
+        PluginLimits {
+            memory_mib: Self::default_memory_mib(),
+            timeout_ms: Self::default_timeout_ms(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SinkConfig {
+    /// One document per line.
+    Ndjson { path: PathBuf },
+    /// One document per line on standard output.
+    Stdout,
+    /// An Elasticsearch `_bulk` request body: action line, then document.
+    BulkFile {
+        path: PathBuf,
+        #[serde(flatten)]
+        target: IndexTarget,
+    },
+}
+
+/// Where each document goes in Elasticsearch.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexTarget {
+    /// A fixed name, or a pattern over the document's time such as
+    /// `twitter-%{+YYYY.MM.dd}`.
+    #[serde(default = "IndexTarget::default_index")]
+    pub index: String,
+    /// The field whose value becomes `_id`, so a redelivery overwrites.
+    #[serde(default = "IndexTarget::default_id_field")]
+    pub id_field: String,
+    /// The field the index pattern reads the time from (Twitter's
+    /// `Wed Aug 27 13:08:45 +0000 2008` or RFC 3339).
+    #[serde(default = "IndexTarget::default_timestamp_field")]
+    pub timestamp_field: String,
+}
+
+impl IndexTarget {
+    fn default_index() -> String {
+        "twitter-%{+YYYY.MM.dd}".into()
+    }
+    fn default_id_field() -> String {
+        "id_str".into()
+    }
+    fn default_timestamp_field() -> String {
+        "created_at".into()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeadLetterConfig {
+    pub path: PathBuf,
+}
+
+/// How the pipeline moves records: the `[pipeline]` table.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Records per plugin call. 256 amortises the host/guest crossing to
+    /// well under 1% of the guest's work (BENCHMARKS.md).
+    #[serde(default = "RunConfig::default_batch_size")]
+    pub batch_size: usize,
+    /// How often outputs are flushed and the source may commit past what was
+    /// flushed (a stream's offsets); also done at the end of every run.
+    #[serde(default = "RunConfig::default_commit_interval_ms")]
+    pub commit_interval_ms: u64,
+}
+
+impl RunConfig {
+    fn default_batch_size() -> usize {
+        256
+    }
+    fn default_commit_interval_ms() -> u64 {
+        1_000
+    }
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            batch_size: Self::default_batch_size(),
+            commit_interval_ms: Self::default_commit_interval_ms(),
+        }
+    }
+}
+
+impl PipelineConfig {
+    /// Parses a pipeline file and validates it. Relative paths in the file are
+    /// resolved against `base_dir`.
+    pub fn from_toml(text: &str, base_dir: &Path) -> Result<Self, ConfigError> {
+        let mut config: PipelineConfig = toml::from_str(text).map_err(ConfigError::Parse)?;
+        config.resolve_paths(base_dir);
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Self::from_toml(&text, base)
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let resolve = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        if let SourceConfig::File { paths, .. } = &mut self.source {
+            paths.iter_mut().for_each(resolve);
+        }
+        self.plugins.iter_mut().for_each(|p| resolve(&mut p.path));
+        match &mut self.sink {
+            SinkConfig::Ndjson { path } | SinkConfig::BulkFile { path, .. } => resolve(path),
+            SinkConfig::Stdout => {}
+        }
+        resolve(&mut self.dead_letter.path);
+    }
+
+    /// Checks what serde cannot: values that parse but cannot work.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.pipeline.batch_size == 0 {
+            return Err(ConfigError::invalid(
+                "pipeline.batch_size",
+                "must be at least 1",
+            ));
+        }
+        if let SourceConfig::File { paths, .. } = &self.source {
+            if paths.is_empty() {
+                return Err(ConfigError::invalid("source.paths", "lists no file"));
+            }
+            if let Some(missing) = paths.iter().find(|p| !p.exists()) {
+                return Err(ConfigError::invalid(
+                    "source.paths",
+                    format!("{} does not exist", missing.display()),
+                ));
+            }
+        }
+        for (i, plugin) in self.plugins.iter().enumerate() {
+            let key = |field: &str| format!("plugins[{i}].{field}");
+            if !plugin.path.is_file() {
+                return Err(ConfigError::invalid(
+                    &key("path"),
+                    format!(
+                        "{} is not a file (build the plugins first: `make plugins`)",
+                        plugin.path.display()
+                    ),
+                ));
+            }
+            if plugin.limits.memory_mib == 0 {
+                return Err(ConfigError::invalid(
+                    &key("limits.memory_mib"),
+                    "must be at least 1",
+                ));
+            }
+            if plugin.limits.timeout_ms == 0 {
+                return Err(ConfigError::invalid(
+                    &key("limits.timeout_ms"),
+                    "must be at least 1",
+                ));
+            }
+            if self.plugins[..i].iter().any(|p| p.name == plugin.name) {
+                return Err(ConfigError::invalid(
+                    &key("name"),
+                    format!("`{}` names two plugins", plugin.name),
+                ));
+            }
+        }
+        if let SinkConfig::BulkFile { target, .. } = &self.sink {
+            crate::sink::IndexPattern::parse(&target.index)
+                .map_err(|e| ConfigError::invalid("sink.index", e))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,218 @@
+//! Counting fields as an Elasticsearch dynamic mapping does.
+//!
+//! Rules (Elasticsearch 8, default dynamic mapping):
+//! - a key `"a.b"` is expanded into an object `a` holding `b`;
+//! - every object is a field; the root is not;
+//! - a string maps to `text` plus a `keyword` multi-field (two fields),
+//!   unless date detection maps it to `date` (one field);
+//! - numbers and booleans are one field; arrays take their elements' type;
+//!   `null` and empty arrays add nothing;
+//! - depth is checked on objects: an object at path `a.b` has depth 3
+//!   (`dots + 2`), and a mapping's depth is its deepest object's, at least 1.
+
+use std::collections::HashMap;
+
+use simd_json::BorrowedValue;
+use simd_json::prelude::*;
+
+use super::date_detection::is_detected_date;
+
+/// The mapping type a field gets the first time it is seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    Object,
+    Long,
+    Float,
+    Boolean,
+    Date,
+    /// `text` with a `.keyword` multi-field.
+    Text,
+}
+
+impl FieldKind {
+    /// How many entries this field adds to `index.mapping.total_fields`.
+    pub fn mapping_fields(self) -> usize {
+        match self {
+            FieldKind::Text => 2,
+            _ => 1,
+        }
+    }
+
+    fn of_scalar(value: &BorrowedValue) -> Option<FieldKind> {
+        match value.value_type() {
+            ValueType::Bool => Some(FieldKind::Boolean),
+            ValueType::I64 | ValueType::U64 | ValueType::I128 | ValueType::U128 => {
+                Some(FieldKind::Long)
+            }
+            ValueType::F64 => Some(FieldKind::Float),
+            ValueType::String => Some(if value.as_str().is_some_and(is_detected_date) {
+                FieldKind::Date
+            } else {
+                FieldKind::Text
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The union of the fields of every document added, keyed by dotted path.
+/// The first kind seen for a path wins, as in a real mapping.
+#[derive(Debug, Clone, Default)]
+pub struct MappingShape {
+    fields: HashMap<String, FieldKind>,
+    total_fields: usize,
+    max_depth: usize,
+}
+
+impl MappingShape {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds the fields of one document (a JSON object; anything else adds
+    /// nothing).
+    pub fn add(&mut self, document: &BorrowedValue) {
+        if let Some(object) = document.as_object() {
+            let mut path = String::with_capacity(64);
+            for (key, value) in object.iter() {
+                self.add_field(&mut path, key, value);
+            }
+        }
+        self.max_depth = self.max_depth.max(1);
+    }
+
+    /// Distinct field paths, objects included.
+    pub fn distinct_paths(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// What `index.mapping.total_fields.limit` is checked against.
+    pub fn total_fields(&self) -> usize {
+        self.total_fields
+    }
+
+    /// What `index.mapping.depth.limit` is checked against (0 when empty).
+    pub fn max_depth(&self) -> usize {
+        self.max_depth
+    }
+
+    pub fn kind_of(&self, path: &str) -> Option<FieldKind> {
+        self.fields.get(path).copied()
+    }
+
+    pub fn paths(&self) -> impl Iterator<Item = (&str, FieldKind)> {
+        self.fields.iter().map(|(p, k)| (p.as_str(), *k))
+    }
+
+    fn add_field(&mut self, path: &mut String, key: &str, value: &BorrowedValue) {
+        let restore = path.len();
+        // A dotted key is a chain of objects ending in its last segment.
+        let mut segments = key.split('.').peekable();
+        while let Some(segment) = segments.next() {
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(segment);
+            if segments.peek().is_some() {
+                self.record(path, FieldKind::Object);
+            }
+        }
+        self.add_value(path, value);
+        path.truncate(restore);
+    }
+
+    fn add_value(&mut self, path: &mut String, value: &BorrowedValue) {
+        if let Some(object) = value.as_object() {
+            self.record(path, FieldKind::Object);
+            for (key, child) in object.iter() {
+                self.add_field(path, key, child);
+            }
+        } else if let Some(elements) = value.as_array() {
+            for element in elements {
+                self.add_value(path, element);
+            }
+        } else if let Some(kind) = FieldKind::of_scalar(value) {
+            self.record(path, kind);
+        }
+    }
+
+    fn record(&mut self, path: &str, kind: FieldKind) {
+        if self.fields.contains_key(path) {
+            return;
+        }
+        if kind == FieldKind::Object {
+            let depth = path.bytes().filter(|b| *b == b'.').count() + 2;
+            self.max_depth = self.max_depth.max(depth);
+        }
+        self.total_fields += kind.mapping_fields();
+        self.fields.insert(path.to_owned(), kind);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape_of(json: &str) -> MappingShape {
+        let mut bytes = json.as_bytes().to_vec();
+        let value = simd_json::to_borrowed_value(&mut bytes).unwrap();
+        let mut shape = MappingShape::new();
+        shape.add(&value);
+        shape
+    }
+
+    #[test]
+    fn strings_cost_two_fields_and_objects_one() {
+        let shape = shape_of(r#"{"text":"hi","user":{"id":1,"name":"a"}}"#);
+        // text(2) + user(1) + user.id(1) + user.name(2)
+        assert_eq!(shape.total_fields(), 6);
+        assert_eq!(shape.distinct_paths(), 4);
+        assert_eq!(shape.kind_of("user"), Some(FieldKind::Object));
+        assert_eq!(shape.max_depth(), 2);
+    }
+
+    #[test]
+    fn dotted_keys_expand_into_objects() {
+        let dotted = shape_of(r#"{"retweeted.user.name":"x"}"#);
+        let nested = shape_of(r#"{"retweeted":{"user":{"name":"x"}}}"#);
+        assert_eq!(dotted.total_fields(), nested.total_fields());
+        assert_eq!(dotted.total_fields(), 4);
+        assert_eq!(dotted.kind_of("retweeted.user"), Some(FieldKind::Object));
+        assert_eq!(dotted.max_depth(), 3);
+    }
+
+    #[test]
+    fn arrays_take_their_elements_type_and_nulls_add_nothing() {
+        let shape =
+            shape_of(r#"{"tags":["a","b"],"ids":[1,2],"none":null,"empty":[],"m":[{"u":1}]}"#);
+        assert_eq!(shape.kind_of("tags"), Some(FieldKind::Text));
+        assert_eq!(shape.kind_of("ids"), Some(FieldKind::Long));
+        assert_eq!(shape.kind_of("none"), None);
+        assert_eq!(shape.kind_of("empty"), None);
+        assert_eq!(shape.kind_of("m.u"), Some(FieldKind::Long));
+        assert_eq!(shape.total_fields(), 2 + 1 + 1 + 1);
+    }
+
+    #[test]
+    fn detected_dates_cost_one_field() {
+        let shape =
+            shape_of(r#"{"at":"2016-08-30T12:01:02Z","twitter":"Wed Aug 27 13:08:45 +0000 2008"}"#);
+        assert_eq!(shape.kind_of("at"), Some(FieldKind::Date));
+        assert_eq!(shape.kind_of("twitter"), Some(FieldKind::Text));
+        assert_eq!(shape.total_fields(), 3);
+    }
+
+    #[test]
+    fn the_union_counts_each_path_once() {
+        let mut a = simd_json::to_borrowed_value(&mut br#"{"x":1,"y":"s"}"#.to_vec())
+            .unwrap()
+            .into_static();
+        let mut shape = MappingShape::new();
+        shape.add(&a);
+        a = simd_json::to_borrowed_value(&mut br#"{"x":2,"z":true}"#.to_vec())
+            .unwrap()
+            .into_static();
+        shape.add(&a);
+        assert_eq!(shape.total_fields(), 1 + 2 + 1);
+    }
+}

@@ -1,0 +1,179 @@
+//! The plugin chain: each batch goes through every plugin in order.
+//!
+//! When a plugin faults on a batch (trap, timeout, memory cap, wrong number of
+//! outcomes), the instance is replaced and the batch is retried record by
+//! record, so only the poison record is dead-lettered, with the fault as its
+//! reason; the rest of the batch goes on as if nothing happened.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::Outcome;
+use super::instance::{PluginFault, PluginInstance};
+use super::runtime::{LoadedPlugin, PluginError};
+use crate::record::{DeadLetter, Document, Stage};
+
+/// What came out of the chain for one batch.
+#[derive(Debug, Default)]
+pub struct ChainOutput {
+    pub documents: Vec<Document>,
+    pub dropped: u64,
+    /// Documents created by splits beyond the one each record stands for
+    /// (a record split into 3 adds 2).
+    pub split_added: u64,
+    pub dead_letters: Vec<DeadLetter>,
+}
+
+/// Counters for one plugin, for the summary.
+#[derive(Debug, Clone, Default)]
+pub struct StageStats {
+    pub name: Arc<str>,
+    pub records_in: u64,
+    pub passed: u64,
+    pub replaced: u64,
+    pub dropped: u64,
+    pub split: u64,
+    pub rejected: u64,
+    pub faults: u64,
+    pub busy: Duration,
+}
+
+pub struct Chain {
+    stages: Vec<ChainStage>,
+}
+
+struct ChainStage {
+    instance: PluginInstance,
+    stats: StageStats,
+}
+
+impl Chain {
+    /// Instantiates (and initialises) every plugin: a plugin whose `init`
+    /// refuses its config stops the pipeline before the first record.
+    pub fn new(plugins: &[LoadedPlugin]) -> Result<Self, PluginError> {
+        let stages = plugins
+            .iter()
+            .map(|plugin| {
+                Ok(ChainStage {
+                    instance: PluginInstance::new(plugin)?,
+                    stats: StageStats {
+                        name: plugin.name.clone(),
+                        ..StageStats::default()
+                    },
+                })
+            })
+            .collect::<Result<_, PluginError>>()?;
+        Ok(Chain { stages })
+    }
+
+    pub fn stats(&self) -> impl Iterator<Item = &StageStats> {
+        self.stages.iter().map(|s| &s.stats)
+    }
+
+    /// Runs one batch through every plugin. Fails only when a faulted plugin
+    /// cannot be instantiated again.
+    pub fn run(&mut self, documents: Vec<Document>) -> Result<ChainOutput, PluginError> {
+        let mut output = ChainOutput::default();
+        let mut current = documents;
+        for stage in &mut self.stages {
+            if current.is_empty() {
+                break;
+            }
+            current = stage.run(current, &mut output)?;
+        }
+        output.documents = current;
+        Ok(output)
+    }
+}
+
+impl ChainStage {
+    fn run(
+        &mut self,
+        documents: Vec<Document>,
+        output: &mut ChainOutput,
+    ) -> Result<Vec<Document>, PluginError> {
+        let started = Instant::now();
+        let (origins, records): (Vec<_>, Vec<_>) =
+            documents.into_iter().map(|d| (d.origin, d.bytes)).unzip();
+        self.stats.records_in += records.len() as u64;
+        let results = match self.instance.process(&records) {
+            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+            Err(fault) => {
+                tracing::warn!(plugin = %self.stats.name, %fault, records = records.len(),
+                    "plugin faulted on a batch; retrying record by record");
+                self.isolate(&records)?
+            }
+        };
+        let mut next = Vec::with_capacity(records.len());
+        for ((origin, bytes), result) in origins.into_iter().zip(records).zip(results) {
+            let reason = match result {
+                Ok(Outcome::Pass) => {
+                    self.stats.passed += 1;
+                    next.push(Document { origin, bytes });
+                    continue;
+                }
+                Ok(Outcome::Replace(bytes)) => {
+                    self.stats.replaced += 1;
+                    next.push(Document { origin, bytes });
+                    continue;
+                }
+                Ok(Outcome::Drop) => {
+                    self.stats.dropped += 1;
+                    output.dropped += 1;
+                    continue;
+                }
+                Ok(Outcome::Split(parts)) => {
+                    self.stats.split += 1;
+                    match parts.len() {
+                        0 => output.dropped += 1,
+                        n => output.split_added += n as u64 - 1,
+                    }
+                    next.extend(parts.into_iter().map(|bytes| Document {
+                        origin: origin.clone(),
+                        bytes,
+                    }));
+                    continue;
+                }
+                Ok(Outcome::Reject(reason)) => {
+                    self.stats.rejected += 1;
+                    reason
+                }
+                Err(fault) => {
+                    self.stats.faults += 1;
+                    format!("plugin {fault}")
+                }
+            };
+            output.dead_letters.push(DeadLetter {
+                origin,
+                stage: Stage::Plugin,
+                plugin: Some(self.stats.name.clone()),
+                reason,
+                bytes,
+            });
+        }
+        self.stats.busy += started.elapsed();
+        Ok(next)
+    }
+
+    /// Retries a faulted batch one record at a time on a fresh instance, so
+    /// that only the records that fault on their own are dead-lettered.
+    fn isolate(
+        &mut self,
+        records: &[Vec<u8>],
+    ) -> Result<Vec<Result<Outcome, PluginFault>>, PluginError> {
+        let plugin = self.instance.plugin().clone();
+        self.instance = PluginInstance::new(&plugin)?;
+        let mut results = Vec::with_capacity(records.len());
+        for record in records {
+            match self.instance.process(std::slice::from_ref(record)) {
+                Ok(mut one) => results.push(Ok(one.pop().expect("one outcome for one record"))),
+                Err(fault) => {
+                    tracing::warn!(plugin = %plugin.name, %fault, "poison record dead-lettered");
+                    self.instance = PluginInstance::new(&plugin)?;
+                    results.push(Err(fault));
+                }
+            }
+        }
+        Ok(results)
+    }
+}

@@ -1,0 +1,19 @@
+//! Filter plugins: WebAssembly components of the `sluice:filter` world
+//! (`guest-sdk/wit/filter.wit`).
+//!
+//! - [`runtime`] owns the wasmtime engine and every limit it enforces;
+//! - [`instance`] is one sandboxed instance of one plugin;
+//! - [`chain`] runs a batch through the configured plugins in order and
+//!   isolates a record that makes a plugin trap, time out or run out of memory.
+
+mod bindings;
+pub mod chain;
+pub mod instance;
+pub mod runtime;
+
+pub use chain::{Chain, ChainOutput};
+pub use instance::{PluginFault, PluginInstance};
+pub use runtime::{LoadedPlugin, PluginError, PluginRuntime};
+
+/// What a plugin decided for one record (the WIT `outcome` variant).
+pub type Outcome = bindings::sluice::filter::types::Outcome;

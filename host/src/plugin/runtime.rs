@@ -1,0 +1,135 @@
+//! The one place that configures wasmtime: the engine, its deadline clock, and
+//! what a plugin may import (WASI with no files, no network, no environment).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Engine, EngineWeak};
+
+use super::bindings::FilterPre;
+use super::instance::HostState;
+use crate::config::{PluginConfig, PluginLimits};
+
+/// How often the deadline clock ticks. A plugin call overruns its timeout by
+/// at most one tick.
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum PluginError {
+    #[error("plugin `{name}`: cannot read {path}: {source}")]
+    Read {
+        name: String,
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("plugin `{name}`: not a valid sluice:filter@1 component: {reason}")]
+    Invalid { name: String, reason: String },
+    #[error("plugin `{name}`: init refused its config: {reason}")]
+    InitRefused { name: String, reason: String },
+    #[error("plugin `{name}`: init failed: {reason}")]
+    InitFailed { name: String, reason: String },
+    #[error("cannot configure the WebAssembly engine: {0}")]
+    Engine(String),
+}
+
+/// The engine shared by every plugin, and the clock that enforces deadlines.
+#[derive(Clone)]
+pub struct PluginRuntime {
+    engine: Engine,
+    linker: Arc<Linker<HostState>>,
+}
+
+/// A compiled plugin, ready to be instantiated any number of times.
+#[derive(Clone)]
+pub struct LoadedPlugin {
+    pub name: Arc<str>,
+    pub(crate) engine: Engine,
+    pub(crate) pre: FilterPre<HostState>,
+    /// The plugin's config as the JSON object its `init` receives.
+    pub(crate) config_json: Arc<str>,
+    pub(crate) limits: PluginLimits,
+    pub compile_time: Duration,
+    pub size_bytes: usize,
+}
+
+impl PluginRuntime {
+    pub fn new() -> Result<Self, PluginError> {
+        let mut config = wasmtime::Config::new();
+        config.wasm_component_model(true);
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config).map_err(|e| PluginError::Engine(format!("{e:#}")))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|e| PluginError::Engine(format!("{e:#}")))?;
+        spawn_epoch_clock(engine.weak());
+        Ok(PluginRuntime {
+            engine,
+            linker: Arc::new(linker),
+        })
+    }
+
+    /// Compiles and links a plugin described in the pipeline config.
+    pub fn load(&self, plugin: &PluginConfig) -> Result<LoadedPlugin, PluginError> {
+        let config_json = serde_json::to_string(&plugin.config)
+            .expect("a TOML table always converts to a JSON object");
+        self.load_file(&plugin.name, &plugin.path, config_json, plugin.limits)
+    }
+
+    pub fn load_file(
+        &self,
+        name: &str,
+        path: &Path,
+        config_json: String,
+        limits: PluginLimits,
+    ) -> Result<LoadedPlugin, PluginError> {
+        let bytes = std::fs::read(path).map_err(|source| PluginError::Read {
+            name: name.to_owned(),
+            path: path.display().to_string(),
+            source,
+        })?;
+        self.load_bytes(name, &bytes, config_json, limits)
+    }
+
+    pub fn load_bytes(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        config_json: String,
+        limits: PluginLimits,
+    ) -> Result<LoadedPlugin, PluginError> {
+        let invalid = |e: wasmtime::Error| PluginError::Invalid {
+            name: name.to_owned(),
+            reason: format!("{e:#}"),
+        };
+        let started = Instant::now();
+        let component = Component::new(&self.engine, bytes).map_err(invalid)?;
+        let compile_time = started.elapsed();
+        let instance_pre = self.linker.instantiate_pre(&component).map_err(invalid)?;
+        let pre = FilterPre::new(instance_pre).map_err(invalid)?;
+        Ok(LoadedPlugin {
+            name: name.into(),
+            engine: self.engine.clone(),
+            pre,
+            config_json: config_json.into(),
+            limits,
+            compile_time,
+            size_bytes: bytes.len(),
+        })
+    }
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] until the engine is gone.
+fn spawn_epoch_clock(engine: EngineWeak) {
+    std::thread::Builder::new()
+        .name("sluice-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = engine.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("spawning the plugin deadline clock");
+}

@@ -1,0 +1,221 @@
+//! The run summary: how many records came in and how each one left, the
+//! shape of the data before and after the chain, and throughput.
+//!
+//! The balance `in + split_added = written + dropped + dead_lettered` is the
+//! pipeline's central promise; [`Summary::is_balanced`] checks it and the CLI
+//! fails a run where it does not hold.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::guard::MappingShape;
+use crate::plugin::chain::StageStats;
+use crate::record::DeadLetter;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub records_in: u64,
+    pub bytes_in: u64,
+    /// Double-encoded records that were unwrapped (they also count in `records_in`).
+    pub unwrapped: u64,
+    /// Documents created by plugin splits beyond one per record.
+    pub split_added: u64,
+    pub written: u64,
+    pub dropped: u64,
+    pub dead_lettered: u64,
+    /// Dead letters by `stage[ plugin]: reason` with details cut off.
+    pub dead_letter_reasons: BTreeMap<String, u64>,
+    pub before: ShapeSummary,
+    pub after: ShapeSummary,
+    pub plugins: Vec<PluginSummary>,
+    pub elapsed_seconds: f64,
+    pub records_per_second: f64,
+    pub megabytes_per_second: f64,
+    /// The run was stopped (SIGINT) before its input ended.
+    pub interrupted: bool,
+}
+
+/// A set of documents measured as an Elasticsearch dynamic mapping would hold
+/// them: see [`MappingShape`].
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct ShapeSummary {
+    pub distinct_paths: usize,
+    pub mapping_fields: usize,
+    pub max_depth: usize,
+}
+
+impl From<&MappingShape> for ShapeSummary {
+    fn from(shape: &MappingShape) -> Self {
+        ShapeSummary {
+            distinct_paths: shape.distinct_paths(),
+            mapping_fields: shape.total_fields(),
+            max_depth: shape.max_depth(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PluginSummary {
+    pub name: String,
+    pub records_in: u64,
+    pub passed: u64,
+    pub replaced: u64,
+    pub dropped: u64,
+    pub split: u64,
+    pub rejected: u64,
+    pub faults: u64,
+    pub busy_seconds: f64,
+}
+
+impl From<&StageStats> for PluginSummary {
+    fn from(stats: &StageStats) -> Self {
+        PluginSummary {
+            name: stats.name.to_string(),
+            records_in: stats.records_in,
+            passed: stats.passed,
+            replaced: stats.replaced,
+            dropped: stats.dropped,
+            split: stats.split,
+            rejected: stats.rejected,
+            faults: stats.faults,
+            busy_seconds: stats.busy.as_secs_f64(),
+        }
+    }
+}
+
+impl Summary {
+    /// Every record that entered left exactly one way.
+    pub fn is_balanced(&self) -> bool {
+        self.records_in + self.split_added == self.written + self.dropped + self.dead_lettered
+    }
+
+    pub fn count_dead_letters(&mut self, dead_letters: &[DeadLetter]) {
+        self.dead_lettered += dead_letters.len() as u64;
+        for letter in dead_letters {
+            let key = match &letter.plugin {
+                Some(plugin) => format!(
+                    "{} {plugin}: {}",
+                    letter.stage.as_str(),
+                    reason_class(&letter.reason)
+                ),
+                None => format!(
+                    "{}: {}",
+                    letter.stage.as_str(),
+                    reason_class(&letter.reason)
+                ),
+            };
+            *self.dead_letter_reasons.entry(key).or_default() += 1;
+        }
+    }
+}
+
+/// The stable part of a reason: details after `:` or `(` vary per record.
+fn reason_class(reason: &str) -> &str {
+    let end = reason.find([':', '(']).unwrap_or(reason.len()).min(80);
+    let end = (0..=end)
+        .rev()
+        .find(|i| reason.is_char_boundary(*i))
+        .unwrap_or(0);
+    reason[..end].trim_end()
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let status = if self.interrupted {
+            " (interrupted)"
+        } else {
+            ""
+        };
+        writeln!(f, "sluice run summary{status}")?;
+        writeln!(
+            f,
+            "  records in        {:>10}   ({:.1} MB)",
+            self.records_in,
+            self.bytes_in as f64 / 1e6
+        )?;
+        if self.unwrapped > 0 {
+            writeln!(
+                f,
+                "    double-encoded  {:>10}   (unwrapped)",
+                self.unwrapped
+            )?;
+        }
+        if self.split_added > 0 {
+            writeln!(f, "  added by splits   {:>10}", self.split_added)?;
+        }
+        writeln!(f, "  written           {:>10}", self.written)?;
+        writeln!(f, "  dropped by filter {:>10}", self.dropped)?;
+        writeln!(f, "  dead-lettered     {:>10}", self.dead_lettered)?;
+        for (reason, count) in &self.dead_letter_reasons {
+            writeln!(f, "    {count:>8}  {reason}")?;
+        }
+        let balance = if self.is_balanced() {
+            "ok"
+        } else {
+            "MISMATCH: records went missing"
+        };
+        writeln!(
+            f,
+            "  in + split = written + dropped + dead-lettered: {balance}"
+        )?;
+        writeln!(
+            f,
+            "  shape (as an Elasticsearch dynamic mapping)   before     after"
+        )?;
+        writeln!(
+            f,
+            "    distinct field paths                       {:>7}   {:>7}",
+            self.before.distinct_paths, self.after.distinct_paths
+        )?;
+        writeln!(
+            f,
+            "    mapping fields (limit 1000)                {:>7}   {:>7}",
+            self.before.mapping_fields, self.after.mapping_fields
+        )?;
+        writeln!(
+            f,
+            "    max depth (limit 20)                       {:>7}   {:>7}",
+            self.before.max_depth, self.after.max_depth
+        )?;
+        for plugin in &self.plugins {
+            writeln!(
+                f,
+                "  plugin {:<18} in {:>7}  pass {:>7}  replace {:>7}  drop {:>6}  split {:>6}  reject {:>5}  faults {:>3}  {:.3} s",
+                plugin.name,
+                plugin.records_in,
+                plugin.passed,
+                plugin.replaced,
+                plugin.dropped,
+                plugin.split,
+                plugin.rejected,
+                plugin.faults,
+                plugin.busy_seconds
+            )?;
+        }
+        write!(
+            f,
+            "  {:.2} s, {:.0} records/s, {:.1} MB/s",
+            self.elapsed_seconds, self.records_per_second, self.megabytes_per_second
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reason_class;
+
+    #[test]
+    fn reason_classes_drop_per_record_details() {
+        assert_eq!(
+            reason_class("malformed JSON: Syntax at character 3"),
+            "malformed JSON"
+        );
+        assert_eq!(
+            reason_class("invalid UTF-8 (valid up to byte 4)"),
+            "invalid UTF-8"
+        );
+        assert_eq!(reason_class("missing id_str"), "missing id_str");
+    }
+}

@@ -1,0 +1,55 @@
+//! One document per line, to a file or standard output.
+
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use super::{Delivery, Sink, SinkError, create_file};
+use crate::record::Document;
+
+pub struct NdjsonSink {
+    name: String,
+    out: BufWriter<Box<dyn Write + Send>>,
+}
+
+impl NdjsonSink {
+    pub fn create(path: &Path) -> Result<Self, SinkError> {
+        Ok(NdjsonSink {
+            name: path.display().to_string(),
+            out: BufWriter::with_capacity(1 << 20, Box::new(create_file(path)?)),
+        })
+    }
+
+    pub fn stdout() -> Self {
+        NdjsonSink {
+            name: "stdout".into(),
+            out: BufWriter::new(Box::new(std::io::stdout())),
+        }
+    }
+
+    fn io_error(&self, source: std::io::Error) -> SinkError {
+        SinkError::Io {
+            path: self.name.clone(),
+            source,
+        }
+    }
+}
+
+impl Sink for NdjsonSink {
+    fn write(&mut self, documents: Vec<Document>) -> Result<Delivery, SinkError> {
+        for document in &documents {
+            self.out
+                .write_all(&document.bytes)
+                .and_then(|()| self.out.write_all(b"\n"))
+                .map_err(|e| self.io_error(e))?;
+        }
+        Ok(Delivery {
+            written: documents.len() as u64,
+            dead_letters: Vec::new(),
+        })
+    }
+
+    fn flush(&mut self) -> Result<Delivery, SinkError> {
+        self.out.flush().map_err(|e| self.io_error(e))?;
+        Ok(Delivery::default())
+    }
+}
