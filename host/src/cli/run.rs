@@ -94,7 +94,7 @@ fn apply_overrides(config: &mut PipelineConfig, args: &RunArgs) {
             SinkConfig::Ndjson { path } | SinkConfig::BulkFile { path, .. } => {
                 *path = output.clone()
             }
-            SinkConfig::Stdout => {
+            SinkConfig::Stdout | SinkConfig::Null => {
                 config.sink = SinkConfig::Ndjson {
                     path: output.clone(),
                 }

@@ -121,6 +121,8 @@ pub enum SinkConfig {
     Ndjson { path: PathBuf },
     /// One document per line on standard output.
     Stdout,
+    /// Counts documents and discards them (benchmarks, dry runs).
+    Null,
     /// An Elasticsearch `_bulk` request body: action line, then document.
     BulkFile {
         path: PathBuf,
@@ -227,7 +229,7 @@ impl PipelineConfig {
         self.plugins.iter_mut().for_each(|p| resolve(&mut p.path));
         match &mut self.sink {
             SinkConfig::Ndjson { path } | SinkConfig::BulkFile { path, .. } => resolve(path),
-            SinkConfig::Stdout => {}
+            SinkConfig::Stdout | SinkConfig::Null => {}
         }
         resolve(&mut self.dead_letter.path);
     }

@@ -99,6 +99,7 @@ impl Pipeline {
                 summary.interrupted = true;
                 break;
             }
+            let mut clock = StageClock::start();
             let batch = match self.source.next_batch(self.batch_size)? {
                 Batch::Records(records) => records,
                 Batch::Idle => continue,
@@ -106,6 +107,8 @@ impl Pipeline {
             };
             summary.records_in += batch.len() as u64;
             summary.bytes_in += batch.iter().map(|r| r.bytes.len() as u64).sum::<u64>();
+
+            summary.stages.read += clock.lap();
 
             let mut dead_letters: Vec<DeadLetter> = Vec::new();
             let mut documents: Vec<Document> = Vec::with_capacity(batch.len());
@@ -120,10 +123,14 @@ impl Pipeline {
                 }
             }
 
+            summary.stages.decode += clock.lap();
+
             let output = self.chain.run(documents)?;
             summary.dropped += output.dropped;
             summary.split_added += output.split_added;
             dead_letters.extend(output.dead_letters);
+
+            summary.stages.plugins += clock.lap();
 
             let mut checked = Vec::with_capacity(output.documents.len());
             for document in output.documents {
@@ -133,8 +140,11 @@ impl Pipeline {
                 }
             }
 
+            summary.stages.guard += clock.lap();
+
             let delivery = self.sink.write(checked)?;
             self.settle(delivery, dead_letters, &mut summary)?;
+            summary.stages.sink += clock.lap();
         }
         self.commit(&mut summary)?;
 
@@ -146,5 +156,22 @@ impl Pipeline {
         summary.records_per_second = summary.records_in as f64 / elapsed.max(1e-9);
         summary.megabytes_per_second = summary.bytes_in as f64 / 1e6 / elapsed.max(1e-9);
         Ok(summary)
+    }
+}
+
+/// Wall time between consecutive stages of one batch.
+struct StageClock(Instant);
+
+impl StageClock {
+    fn start() -> Self {
+        StageClock(Instant::now())
+    }
+
+    /// Seconds since the last lap (or the start).
+    fn lap(&mut self) -> f64 {
+        let now = Instant::now();
+        let seconds = now.duration_since(self.0).as_secs_f64();
+        self.0 = now;
+        seconds
     }
 }

@@ -30,6 +30,8 @@ pub struct Summary {
     pub before: ShapeSummary,
     pub after: ShapeSummary,
     pub plugins: Vec<PluginSummary>,
+    /// Wall time spent in each stage, summed over batches.
+    pub stages: StageSeconds,
     pub elapsed_seconds: f64,
     pub records_per_second: f64,
     pub megabytes_per_second: f64,
@@ -54,6 +56,15 @@ impl From<&MappingShape> for ShapeSummary {
             max_depth: shape.max_depth(),
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct StageSeconds {
+    pub read: f64,
+    pub decode: f64,
+    pub plugins: f64,
+    pub guard: f64,
+    pub sink: f64,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -194,6 +205,12 @@ impl fmt::Display for Summary {
                 plugin.busy_seconds
             )?;
         }
+        let st = &self.stages;
+        writeln!(
+            f,
+            "  stage seconds: read {:.3}  decode {:.3}  plugins {:.3}  guard {:.3}  sink {:.3}",
+            st.read, st.decode, st.plugins, st.guard, st.sink
+        )?;
         write!(
             f,
             "  {:.2} s, {:.0} records/s, {:.1} MB/s",

@@ -51,8 +51,25 @@ pub fn from_config(config: &SinkConfig) -> Result<Box<dyn Sink>, SinkError> {
     Ok(match config {
         SinkConfig::Ndjson { path } => Box::new(NdjsonSink::create(path)?),
         SinkConfig::Stdout => Box::new(NdjsonSink::stdout()),
+        SinkConfig::Null => Box::new(NullSink),
         SinkConfig::BulkFile { path, target } => Box::new(BulkFileSink::create(path, target)?),
     })
+}
+
+/// Acknowledges every document and keeps none.
+pub struct NullSink;
+
+impl Sink for NullSink {
+    fn write(&mut self, documents: Vec<Document>) -> Result<Delivery, SinkError> {
+        Ok(Delivery {
+            written: documents.len() as u64,
+            dead_letters: Vec::new(),
+        })
+    }
+
+    fn flush(&mut self) -> Result<Delivery, SinkError> {
+        Ok(Delivery::default())
+    }
 }
 
 /// Creates a file (and its folder) for writing, with a path-carrying error.
