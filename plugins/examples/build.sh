@@ -76,7 +76,10 @@ install_npm() {
   # `npm ls` fails when a pinned package is missing or at another version.
   (cd "$NODE_DIR" && npm ls --depth=0 >/dev/null 2>&1) && return 0
   echo "installing jco and componentize-js from npm (package-lock.json)"
-  (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+  # Not `npm ci`: the lock leaves out optional binaries for other platforms
+  # that the registry here does not serve, and `npm ci` refuses such a lock.
+  # `npm install` installs exactly the locked versions and keeps the lock.
+  (cd "$NODE_DIR" && npm install --no-audit --no-fund --loglevel=error)
 }
 
 install_rust_target() {
