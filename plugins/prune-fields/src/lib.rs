@@ -22,7 +22,7 @@ pub struct PruneFields {
 
 impl Filter for PruneFields {
     fn init(config: Config) -> Result<Self, String> {
-        let settings = config.parse::<Settings>()?;
+        let settings = Settings::parse(&config)?;
         let rules = Rules::try_from(settings).map_err(|e| format!("invalid plugin config: {e}"))?;
         Ok(PruneFields { rules })
     }

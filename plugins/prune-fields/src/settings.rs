@@ -2,6 +2,8 @@
 //! checked, compiled form.
 
 use serde::Deserialize;
+use sluice_sdk::Config;
+use sluice_sdk::simd_json;
 
 use crate::patterns::Patterns;
 
@@ -28,6 +30,35 @@ impl Default for Settings {
             max_fields: None,
             max_string_length: None,
         }
+    }
+}
+
+impl Settings {
+    /// Parses the config table. Unlike `Config::parse`, an error names the key
+    /// at fault for a value of the wrong type too (`always_keep: "id_str"`),
+    /// where the JSON parser alone reports only what it expected.
+    pub fn parse(config: &Config) -> Result<Self, String> {
+        let mut json = config.as_json().as_bytes().to_vec();
+        let mut de = simd_json::Deserializer::from_slice(&mut json)
+            .map_err(|e| format!("invalid plugin config: {e}"))?;
+        serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let what = describe(e.inner());
+            if e.path().iter().next().is_none() {
+                format!("invalid plugin config: {what}")
+            } else {
+                format!("invalid plugin config: `{}`: {what}", e.path())
+            }
+        })
+    }
+}
+
+/// The parser's error without its wrapping: serde's own messages
+/// ("unknown field `max_depht`, expected one of ...") as they are, the
+/// parser's type errors by name (`ExpectedArray`).
+fn describe(error: &simd_json::Error) -> String {
+    match error.error() {
+        simd_json::ErrorType::Serde(message) => message.clone(),
+        other => format!("{other:?}"),
     }
 }
 
