@@ -523,11 +523,7 @@ impl Cluster {
     }
 
     /// The documents a search or count selects, in indexing order, across the named indices.
-    fn select(
-        &self,
-        expression: &str,
-        req: &Request,
-    ) -> Result<(usize, Vec<(String, String, Arc<RawValue>)>), EsError> {
+    fn select(&self, expression: &str, req: &Request) -> Result<(usize, Vec<Selected>), EsError> {
         let body = body_json(req)?;
         let query = match body.as_ref().and_then(|b| b.get("query")) {
             Some(q) => Query::from_json(q)?,
@@ -627,6 +623,9 @@ impl Cluster {
         ))
     }
 }
+
+/// A selected document: index name, id, source.
+type Selected = (String, String, Arc<RawValue>);
 
 /// `_source` goes out as the bytes that came in, as ES returns it.
 #[derive(Serialize)]

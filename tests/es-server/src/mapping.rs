@@ -1034,7 +1034,7 @@ impl Cursor<'_> {
 }
 
 fn valid_day(year: u32, month: u32, day: u32) -> bool {
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
     let days = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
@@ -1082,15 +1082,15 @@ fn is_strict_date_optional_time(s: &str) -> bool {
     if !c.eat(b'T') {
         return false;
     }
-    if !c.digits(2).is_some_and(|h| h < 24) {
+    if c.digits(2).is_none_or(|h| h >= 24) {
         return false;
     }
     if c.eat(b':') {
-        if !c.digits(2).is_some_and(|m| m < 60) {
+        if c.digits(2).is_none_or(|m| m >= 60) {
             return false;
         }
         if c.eat(b':') {
-            if !c.digits(2).is_some_and(|sec| sec < 60) {
+            if c.digits(2).is_none_or(|sec| sec >= 60) {
                 return false;
             }
             if c.eat(b'.') || c.eat(b',') {
