@@ -116,9 +116,12 @@ fn embedded<'doc>(chain: &Chain<'_, 'doc>) -> Object<'doc> {
 /// One document per distinct tweet in the record, the record's own first,
 /// each referring to the tweets it retweets and quotes by id.
 fn split<'doc>(chain: &Chain<'_, 'doc>) -> Vec<Object<'doc>> {
+    // Both quoted tweets, should they differ: each document's reference
+    // must lead to a document.
     let mut tweets = vec![chain.tweet];
     tweets.extend(chain.retweeted);
-    tweets.extend(chain.quoted);
+    tweets.extend(nested(chain.tweet, "quoted_status"));
+    tweets.extend(chain.retweeted.and_then(|r| nested(r, "quoted_status")));
     let mut seen: Vec<&str> = Vec::with_capacity(tweets.len());
     let mut docs = Vec::with_capacity(tweets.len());
     for tweet in tweets {

@@ -191,12 +191,29 @@ fn split_mode_gives_each_tweet_its_own_document_with_references() {
 }
 
 #[test]
-fn split_mode_writes_a_tweet_quoted_twice_once() {
+fn split_mode_writes_each_tweet_once() {
     // The v1.1 API also gives a retweet of a quote the quote at top level.
     let mut record = tweet("668246004051873793");
     record["quoted_status"] = record["retweeted_status"]["quoted_status"].clone();
     let docs = split_docs(run(&filter(r#"{"mode": "split"}"#), &record));
     assert_eq!(docs.len(), 3);
+
+    // Should the retweet quote another tweet than the retweeted one does,
+    // both quoted tweets get a document, as each is referred to.
+    record["quoted_status"] = tweet("972472962786869248");
+    let docs = split_docs(run(&filter(r#"{"mode": "split"}"#), &record));
+    let ids: Vec<&str> = docs.iter().map(|d| d["id_str"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "668246004051873793",
+            "668245508411006977",
+            "972472962786869248",
+            "668239849581903872"
+        ]
+    );
+    assert_eq!(docs[0]["quoted_id_str"], "972472962786869248");
+    assert_eq!(docs[1]["quoted_id_str"], "668239849581903872");
 
     // A plain tweet stays one document.
     let plain = replaced(run(
