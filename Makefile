@@ -7,16 +7,20 @@ WASM_TARGET := wasm32-wasip2
 # Plugins the host tests and the demo load, built as components.
 PLUGINS := flatten-retweets prune-fields identity chaos
 
-.PHONY: demo test plugins wasm-target lint
+.PHONY: demo test plugins wasm-target broker lint
 
 demo: plugins
 	$(CARGO) run --release -p sluice -- run
 
-test: plugins
+test: plugins broker
 	$(CARGO) test --release --workspace
 
 plugins: wasm-target
 	$(CARGO) build --profile wasm --target $(WASM_TARGET) $(addprefix -p ,$(PLUGINS))
+
+# The Kafka-protocol broker (Tansu) the Kafka tests start; quick when installed.
+broker:
+	.ci/install-tansu.sh
 
 wasm-target:
 	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
