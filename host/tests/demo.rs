@@ -25,8 +25,15 @@ fn the_demo_flattens_bundled_tweets_far_under_elasticsearch_limits() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&run.stdout);
-    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
-    assert!(stdout.contains("in + split = written + dropped + dead-lettered: ok"), "{stdout}");
+    assert!(
+        run.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        stdout.contains("in + split = written + dropped + dead-lettered: ok"),
+        "{stdout}"
+    );
 
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&summary_path).unwrap()).unwrap();
@@ -39,11 +46,21 @@ fn the_demo_flattens_bundled_tweets_far_under_elasticsearch_limits() {
     assert!(summary["before"]["mapping_fields"].as_u64().unwrap() > 1000);
     let after_fields = summary["after"]["mapping_fields"].as_u64().unwrap();
     let after_depth = summary["after"]["max_depth"].as_u64().unwrap();
-    assert!(after_fields < 200, "the default chain leaves {after_fields} mapping fields");
-    assert!(after_depth <= 2, "the default chain leaves depth {after_depth}");
+    assert!(
+        after_fields < 200,
+        "the default chain leaves {after_fields} mapping fields"
+    );
+    assert!(
+        after_depth <= 2,
+        "the default chain leaves depth {after_depth}"
+    );
 
     let lines: Vec<serde_json::Value> = read_json_lines(&bulk);
-    assert_eq!(lines.len(), 2 * 4011, "an action line and a document per tweet");
+    assert_eq!(
+        lines.len(),
+        2 * 4011,
+        "an action line and a document per tweet"
+    );
     let find = |id: &str| {
         let at = lines
             .iter()
