@@ -13,6 +13,7 @@
 //! enters leaves exactly one way: written by the sink, dropped by a filter, or
 //! dead-lettered. [`report`] counts them and checks that nothing went missing.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod decode;

@@ -1,5 +1,6 @@
 //! The `sluice` command line.
 
+mod bench;
 mod run;
 
 use std::io::IsTerminal;
@@ -22,6 +23,8 @@ struct Cli {
 enum Command {
     /// Run a pipeline (without --config: the bundled demo pipeline).
     Run(run::RunArgs),
+    /// Measure parse and pipeline throughput on your own data.
+    Bench(bench::BenchArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -36,6 +39,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,315 @@
+//! `sluice bench pipeline`: the real pipeline, built from a
+//! [`PipelineConfig`] like `sluice run` builds it, run on the same input with
+//! no plugin, with the identity plugin and with the default chain, into the
+//! null sink and into the `_bulk` body writer. Comparing the rows prices each
+//! piece: identity vs none is the cost of the plugin boundary plus the
+//! guest's parse, the default chain vs identity is the filters' own work,
+//! bulk vs null is the encoder.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use super::rss;
+use super::stats::Spread;
+use crate::config::{DEFAULT_PIPELINE, PipelineConfig, PluginConfig, SinkConfig, SourceConfig};
+use crate::pipeline::Pipeline;
+use crate::plugin::PluginRuntime;
+use crate::report::{StageSeconds, Summary};
+
+/// Which plugins run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChainKind {
+    /// No plugin: decode, guard and sink only.
+    None,
+    /// The identity plugin: every record crosses into the guest, is parsed
+    /// there and passes unchanged.
+    Identity,
+    /// The chain of the bundled demo pipeline (flatten-retweets, prune-fields).
+    Default,
+}
+
+/// Where documents go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SinkKind {
+    /// Counted and discarded.
+    Null,
+    /// Encoded as an Elasticsearch `_bulk` body and written out.
+    Bulk,
+}
+
+#[derive(Debug, Clone)]
+pub struct PipelineBench {
+    pub inputs: Vec<PathBuf>,
+    pub chains: Vec<ChainKind>,
+    pub sinks: Vec<SinkKind>,
+    pub runs: usize,
+    pub batch_size: Option<usize>,
+    /// Where the `.wasm` files of the identity plugin and the default chain are.
+    pub plugin_dir: PathBuf,
+    /// Where the bulk sink writes (`/dev/null` times the encoder, not the disk).
+    pub bulk_output: PathBuf,
+    pub dead_letter: PathBuf,
+}
+
+/// One chain into one sink, over all runs.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PipelineRow {
+    pub chain: ChainKind,
+    pub sink: SinkKind,
+    pub records_in: u64,
+    pub written: u64,
+    pub bytes_in: u64,
+    pub records_per_second: Spread,
+    pub megabytes_per_second: Spread,
+    /// Stage seconds of the run with the median throughput.
+    pub stages: StageSeconds,
+    /// Busy seconds of each plugin in that run.
+    pub plugins: Vec<(String, f64)>,
+    /// Largest peak RSS of the runs, in KiB.
+    pub peak_rss_kib: Option<u64>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PipelineReport {
+    pub inputs: Vec<String>,
+    pub runs: usize,
+    pub batch_size: usize,
+    /// Whether each row's peak RSS is its own (the kernel allowed resetting
+    /// the peak) or the process's so far.
+    pub peak_rss_per_row: bool,
+    pub rows: Vec<PipelineRow>,
+}
+
+impl PipelineBench {
+    /// Every configuration, checked before the first run so that a missing
+    /// plugin or input fails at once.
+    fn configs(&self) -> anyhow::Result<Vec<(ChainKind, SinkKind, PipelineConfig)>> {
+        // The demo pipeline supplies the default chain's settings and the
+        // bulk sink's index target; its paths are replaced below.
+        let demo: PipelineConfig =
+            toml::from_str(DEFAULT_PIPELINE).context("parsing the bundled demo pipeline")?;
+        let target = match &demo.sink {
+            SinkConfig::BulkFile { target, .. } => target.clone(),
+            _ => anyhow::bail!("the bundled demo pipeline has no bulk sink to take the index from"),
+        };
+        let mut configs = Vec::new();
+        for &chain in &self.chains {
+            for &sink in &self.sinks {
+                let mut config = demo.clone();
+                config.source = SourceConfig::File {
+                    paths: self.inputs.clone(),
+                    format: Default::default(),
+                };
+                config.plugins = self.plugins(chain, &demo.plugins);
+                config.sink = match sink {
+                    SinkKind::Null => SinkConfig::Null,
+                    SinkKind::Bulk => SinkConfig::BulkFile {
+                        path: self.bulk_output.clone(),
+                        target: target.clone(),
+                    },
+                };
+                config.dead_letter.path = self.dead_letter.clone();
+                if let Some(size) = self.batch_size {
+                    config.pipeline.batch_size = size;
+                }
+                config.validate()?;
+                configs.push((chain, sink, config));
+            }
+        }
+        Ok(configs)
+    }
+
+    fn plugins(&self, chain: ChainKind, demo: &[PluginConfig]) -> Vec<PluginConfig> {
+        let in_dir = |path: &PathBuf| match path.file_name() {
+            Some(name) => self.plugin_dir.join(name),
+            None => path.clone(),
+        };
+        match chain {
+            ChainKind::None => Vec::new(),
+            ChainKind::Identity => vec![PluginConfig {
+                name: "identity".into(),
+                path: self.plugin_dir.join("identity.wasm"),
+                config: Default::default(),
+                limits: Default::default(),
+            }],
+            ChainKind::Default => demo
+                .iter()
+                .map(|plugin| PluginConfig {
+                    path: in_dir(&plugin.path),
+                    ..plugin.clone()
+                })
+                .collect(),
+        }
+    }
+
+    /// Runs every configuration `runs` times, interleaved like the parse
+    /// benchmark. `progress` is called after each run.
+    pub fn run(
+        &self,
+        mut progress: impl FnMut(ChainKind, SinkKind),
+    ) -> anyhow::Result<PipelineReport> {
+        let configs = self.configs()?;
+        let runtime = PluginRuntime::new()?;
+        let mut summaries: Vec<Vec<(Summary, Option<u64>)>> = vec![Vec::new(); configs.len()];
+        let mut peak_rss_per_row = true;
+        for _ in 0..self.runs {
+            for ((chain, sink, config), runs) in configs.iter().zip(&mut summaries) {
+                peak_rss_per_row &= rss::reset_peak();
+                let summary = Pipeline::build(config, &runtime)
+                    .and_then(Pipeline::run)
+                    .with_context(|| format!("pipeline with chain {chain:?} into {sink:?}"))?;
+                if !summary.is_balanced() {
+                    anyhow::bail!("records went missing with chain {chain:?} into {sink:?}");
+                }
+                runs.push((summary, rss::peak_kib()));
+                progress(*chain, *sink);
+            }
+        }
+        let rows = configs
+            .iter()
+            .zip(summaries)
+            .filter_map(|((chain, sink, _), runs)| row(*chain, *sink, runs))
+            .collect();
+        Ok(PipelineReport {
+            inputs: self
+                .inputs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+            runs: self.runs,
+            batch_size: configs.first().map_or(0, |(_, _, c)| c.pipeline.batch_size),
+            peak_rss_per_row,
+            rows,
+        })
+    }
+}
+
+fn row(
+    chain: ChainKind,
+    sink: SinkKind,
+    mut runs: Vec<(Summary, Option<u64>)>,
+) -> Option<PipelineRow> {
+    let records_per_second = Spread::of(
+        &runs
+            .iter()
+            .map(|(s, _)| s.records_per_second)
+            .collect::<Vec<_>>(),
+    )?;
+    let megabytes_per_second = Spread::of(
+        &runs
+            .iter()
+            .map(|(s, _)| s.megabytes_per_second)
+            .collect::<Vec<_>>(),
+    )?;
+    let peak_rss_kib = runs.iter().filter_map(|(_, peak)| *peak).max();
+    runs.sort_by(|a, b| a.0.records_per_second.total_cmp(&b.0.records_per_second));
+    let (median, _) = runs.swap_remove(runs.len() / 2);
+    Some(PipelineRow {
+        chain,
+        sink,
+        records_in: median.records_in,
+        written: median.written,
+        bytes_in: median.bytes_in,
+        records_per_second,
+        megabytes_per_second,
+        stages: median.stages,
+        plugins: median
+            .plugins
+            .iter()
+            .map(|p| (p.name.to_string(), p.busy_seconds))
+            .collect(),
+        peak_rss_kib,
+    })
+}
+
+impl PipelineReport {
+    /// `row`'s median records/s over the same sink's without plugins.
+    pub fn ratio_to_no_plugin(&self, row: &PipelineRow) -> Option<f64> {
+        let base = self
+            .rows
+            .iter()
+            .find(|r| r.chain == ChainKind::None && r.sink == row.sink)?;
+        Some(row.records_per_second.median / base.records_per_second.median)
+    }
+}
+
+fn name<T: clap::ValueEnum>(value: &T) -> String {
+    value
+        .to_possible_value()
+        .map_or_else(String::new, |v| v.get_name().to_owned())
+}
+
+impl PipelineRow {
+    pub fn label(&self) -> String {
+        format!("{} -> {}", name(&self.chain), name(&self.sink))
+    }
+}
+
+impl fmt::Display for PipelineReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{}: {} runs, batch size {} (median, min-max; stage seconds of the median run)",
+            self.inputs.join(", "),
+            self.runs,
+            self.batch_size
+        )?;
+        writeln!(
+            f,
+            "{:<20} {:>8} {:>10} {:>17} {:>7} {:>8} {:>6} {:>7} {:>7} {:>6} {:>6} {:>10}",
+            "chain -> sink",
+            "records",
+            "records/s",
+            "min-max",
+            "MB/s",
+            "vs none",
+            "read",
+            "decode",
+            "plugins",
+            "guard",
+            "sink",
+            "peak RSS"
+        )?;
+        for row in &self.rows {
+            let rps = row.records_per_second;
+            let ratio = self
+                .ratio_to_no_plugin(row)
+                .map_or_else(|| "-".to_owned(), |r| format!("{r:.2}x"));
+            let rss = row.peak_rss_kib.map_or_else(
+                || "-".to_owned(),
+                |k| format!("{:.1} MiB", k as f64 / 1024.0),
+            );
+            let s = &row.stages;
+            writeln!(
+                f,
+                "{:<20} {:>8} {:>10.0} {:>17} {:>7.1} {:>8} {:>6.3} {:>7.3} {:>7.3} {:>6.3} {:>6.3} {:>10}",
+                row.label(),
+                row.records_in,
+                rps.median,
+                format!("{:.0}-{:.0}", rps.min, rps.max),
+                row.megabytes_per_second.median,
+                ratio,
+                s.read,
+                s.decode,
+                s.plugins,
+                s.guard,
+                s.sink,
+                rss
+            )?;
+            for (plugin, busy) in &row.plugins {
+                writeln!(f, "{:<20}   plugin {plugin}: {busy:.3} s busy", "")?;
+            }
+        }
+        if !self.peak_rss_per_row {
+            writeln!(
+                f,
+                "(peak RSS is the process's so far: the kernel refused to reset it)"
+            )?;
+        }
+        Ok(())
+    }
+}
