@@ -13,7 +13,7 @@ use crate::decode::{Decoded, Decoder};
 use crate::guard::{MappingShape, check_document};
 use crate::plugin::{Chain, PluginRuntime};
 use crate::record::{DeadLetter, Document};
-use crate::report::{PluginSummary, Summary};
+use crate::report::Summary;
 use crate::sink::{self, DeadLetterSink, Delivery, Sink};
 use crate::source::{self, Batch, Source};
 
@@ -150,7 +150,7 @@ impl Pipeline {
 
         summary.before = (&before).into();
         summary.after = (&after).into();
-        summary.plugins = self.chain.stats().map(PluginSummary::from).collect();
+        summary.plugins = self.chain.stats().cloned().collect();
         let elapsed = started.elapsed().as_secs_f64();
         summary.elapsed_seconds = elapsed;
         summary.records_per_second = summary.records_in as f64 / elapsed.max(1e-9);

@@ -6,7 +6,7 @@
 //! reason; the rest of the batch goes on as if nothing happened.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::Outcome;
 use super::instance::{PluginFault, PluginInstance};
@@ -24,8 +24,8 @@ pub struct ChainOutput {
     pub dead_letters: Vec<DeadLetter>,
 }
 
-/// Counters for one plugin, for the summary.
-#[derive(Debug, Clone, Default)]
+/// Counters for one plugin, reported as is in the run summary.
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct StageStats {
     pub name: Arc<str>,
     pub records_in: u64,
@@ -35,7 +35,8 @@ pub struct StageStats {
     pub split: u64,
     pub rejected: u64,
     pub faults: u64,
-    pub busy: Duration,
+    /// Wall time spent in this plugin, isolation retries included.
+    pub busy_seconds: f64,
 }
 
 pub struct Chain {
@@ -151,7 +152,7 @@ impl ChainStage {
                 bytes,
             });
         }
-        self.stats.busy += started.elapsed();
+        self.stats.busy_seconds += started.elapsed().as_secs_f64();
         Ok(next)
     }
 

@@ -29,7 +29,7 @@ pub struct Summary {
     pub dead_letter_reasons: BTreeMap<String, u64>,
     pub before: ShapeSummary,
     pub after: ShapeSummary,
-    pub plugins: Vec<PluginSummary>,
+    pub plugins: Vec<StageStats>,
     /// Wall time spent in each stage, summed over batches.
     pub stages: StageSeconds,
     pub elapsed_seconds: f64,
@@ -65,35 +65,6 @@ pub struct StageSeconds {
     pub plugins: f64,
     pub guard: f64,
     pub sink: f64,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct PluginSummary {
-    pub name: String,
-    pub records_in: u64,
-    pub passed: u64,
-    pub replaced: u64,
-    pub dropped: u64,
-    pub split: u64,
-    pub rejected: u64,
-    pub faults: u64,
-    pub busy_seconds: f64,
-}
-
-impl From<&StageStats> for PluginSummary {
-    fn from(stats: &StageStats) -> Self {
-        PluginSummary {
-            name: stats.name.to_string(),
-            records_in: stats.records_in,
-            passed: stats.passed,
-            replaced: stats.replaced,
-            dropped: stats.dropped,
-            split: stats.split,
-            rejected: stats.rejected,
-            faults: stats.faults,
-            busy_seconds: stats.busy.as_secs_f64(),
-        }
-    }
 }
 
 impl Summary {
