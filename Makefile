@@ -13,7 +13,7 @@ demo: plugins
 	$(CARGO) run --release -p sluice -- run
 
 test: plugins broker
-	$(CARGO) test --release --workspace
+	$(CARGO) test --release --workspace --no-fail-fast
 
 plugins: wasm-target
 	$(CARGO) build --profile wasm --target $(WASM_TARGET) $(addprefix -p ,$(PLUGINS))
