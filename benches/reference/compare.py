@@ -8,7 +8,7 @@
    same NDJSON file to a _bulk body, in tweets per CPU-second.
 
 Run through run.sh, which installs the pinned Python packages and builds
-sluice and the plugins. Writes the figures to target/bench/reference.json.
+sluice and the plugins; SLUICE_BIN names another sluice binary. Writes the figures to target/bench/reference.json.
 """
 
 import json
@@ -20,7 +20,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "target" / "bench"
-SLUICE = REPO / "target" / "release" / "sluice"
+SLUICE = Path(os.environ.get("SLUICE_BIN", REPO / "target" / "release" / "sluice"))
 HERE = Path(__file__).resolve().parent
 REPEAT = int(os.environ.get("REPEAT", "10"))
 RUNS = os.environ.get("RUNS", "5")
