@@ -1,7 +1,9 @@
 //! The `sluice` command line.
 
 mod bench;
+mod plugin;
 mod run;
+mod test;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -25,6 +27,10 @@ enum Command {
     Run(run::RunArgs),
     /// Measure parse and pipeline throughput on your own data.
     Bench(bench::BenchArgs),
+    /// Run a plugin on fixture cases and diff what comes out with what is expected.
+    Test(test::TestArgs),
+    /// Ask about a plugin file.
+    Plugin(plugin::PluginArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -40,6 +46,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Test(args) => test::run(args),
+        Command::Plugin(args) => plugin::run(args),
     };
     match result {
         Ok(code) => code,

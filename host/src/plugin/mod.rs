@@ -4,10 +4,14 @@
 //! - [`runtime`] owns the wasmtime engine and every limit it enforces;
 //! - [`instance`] is one sandboxed instance of one plugin;
 //! - [`chain`] runs a batch through the configured plugins in order and
-//!   isolates a record that makes a plugin trap, time out or run out of memory.
+//!   isolates a record that makes a plugin trap, time out or run out of memory;
+//! - [`fixtures`] runs a plugin on fixture cases and diffs what comes out;
+//! - [`inspect`] says what a plugin file is and what it costs.
 
 mod bindings;
 pub mod chain;
+pub mod fixtures;
+pub mod inspect;
 pub mod instance;
 pub mod runtime;
 
