@@ -94,7 +94,7 @@ fn apply_overrides(config: &mut PipelineConfig, args: &RunArgs) {
             SinkConfig::Ndjson { path } | SinkConfig::BulkFile { path, .. } => {
                 *path = output.clone()
             }
-            SinkConfig::Stdout | SinkConfig::Null => {
+            SinkConfig::Stdout | SinkConfig::Null | SinkConfig::Elasticsearch(_) => {
                 config.sink = SinkConfig::Ndjson {
                     path: output.clone(),
                 }

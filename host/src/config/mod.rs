@@ -26,6 +26,8 @@ pub struct PipelineConfig {
     pub sink: SinkConfig,
     pub dead_letter: DeadLetterConfig,
     #[serde(default)]
+    pub guard: GuardConfig,
+    #[serde(default)]
     pub pipeline: RunConfig,
 }
 
@@ -131,6 +133,19 @@ pub enum SinkConfig {
     },
 }
 
+    /// Elasticsearch's `_bulk` API.
+    Elasticsearch(Box<crate::sink::elasticsearch::ElasticsearchConfig>),
+}
+
+impl SinkConfig {
+    /// Where documents go in Elasticsearch, for sinks that name an index.
+    pub fn index_target(&self) -> Option<&IndexTarget> {
+        match self {
+            SinkConfig::BulkFile { target, .. } => Some(target),
+            SinkConfig::Elasticsearch(config) => Some(&config.target),
+            SinkConfig::Ndjson { .. } | SinkConfig::Stdout | SinkConfig::Null => None,
+        }
+    }
 /// Where each document goes in Elasticsearch.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -162,6 +177,71 @@ impl IndexTarget {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// The `[guard]` table: the mapping limits the host keeps every document
+/// within, counted as Elasticsearch counts them. The defaults are
+/// Elasticsearch's own.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardConfig {
+    /// `index.mapping.total_fields.limit`: over the union of every field an
+    /// index has received.
+    #[serde(default = "GuardConfig::default_total_fields_limit")]
+    pub total_fields_limit: usize,
+    /// `index.mapping.depth.limit`.
+    #[serde(default = "GuardConfig::default_depth_limit")]
+    pub depth_limit: usize,
+    /// `index.mapping.field_name_length.limit` (unlimited in Elasticsearch).
+    #[serde(default)]
+    pub field_name_length_limit: Option<usize>,
+    /// Mapping fields one document may carry on its own.
+    #[serde(default)]
+    pub document_fields_limit: Option<usize>,
+    #[serde(default)]
+    pub policy: GuardPolicy,
+    /// Where the `fold` policy puts the fields that do not fit.
+    #[serde(default = "GuardConfig::default_fold_field")]
+    pub fold_field: String,
+}
+
+impl GuardConfig {
+    fn default_total_fields_limit() -> usize {
+        1000
+    }
+    fn default_depth_limit() -> usize {
+        20
+    }
+    fn default_fold_field() -> String {
+        "sluice_overflow".into()
+    }
+}
+
+impl Default for GuardConfig {
+    fn default() -> Self {
+        GuardConfig {
+            total_fields_limit: Self::default_total_fields_limit(),
+            depth_limit: Self::default_depth_limit(),
+            field_name_length_limit: None,
+            document_fields_limit: None,
+            policy: GuardPolicy::default(),
+            fold_field: Self::default_fold_field(),
+        }
+    }
+}
+
+/// What the guard does with a document that does not fit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GuardPolicy {
+    /// The whole document goes to the dead-letter sink, with the limit it broke.
+    #[default]
+    DeadLetter,
+    /// The fields that do not fit are removed; the rest is written.
+    DropNewFields,
+    /// The fields that do not fit are moved, as one JSON string, into
+    /// `fold_field`; the rest is written.
+    Fold,
+}
+
 pub struct DeadLetterConfig {
     pub path: PathBuf,
 }
@@ -231,6 +311,11 @@ impl PipelineConfig {
             SinkConfig::Ndjson { path } | SinkConfig::BulkFile { path, .. } => resolve(path),
             SinkConfig::Stdout | SinkConfig::Null => {}
         }
+            SinkConfig::Elasticsearch(config) => {
+                if let Some(path) = &mut config.tls.ca_file {
+                    resolve(path);
+                }
+            }
         resolve(&mut self.dead_letter.path);
     }
 
@@ -283,10 +368,39 @@ impl PipelineConfig {
                 ));
             }
         }
-        if let SinkConfig::BulkFile { target, .. } = &self.sink {
+        if let Some(target) = self.sink.index_target() {
             crate::sink::IndexPattern::parse(&target.index)
                 .map_err(|e| ConfigError::invalid("sink.index", e))?;
         }
         Ok(())
     }
 }
+        if let SinkConfig::Elasticsearch(config) = &self.sink {
+            config.validate()?;
+        }
+        self.validate_guard()
+    }
+
+    fn validate_guard(&self) -> Result<(), ConfigError> {
+        let guard = &self.guard;
+        if guard.total_fields_limit == 0 {
+            return Err(ConfigError::invalid(
+                "guard.total_fields_limit",
+                "must be at least 1",
+            ));
+        }
+        if guard.depth_limit < 2 {
+            return Err(ConfigError::invalid(
+                "guard.depth_limit",
+                "must be at least 2 (the root and one level of objects)",
+            ));
+        }
+        let fold = &guard.fold_field;
+        if fold.is_empty() || fold.contains('.') || fold.starts_with('_') {
+            return Err(ConfigError::invalid(
+                "guard.fold_field",
+                format!(
+                    "`{fold}` must be a plain top-level name: not empty, no dots, not starting with `_`"
+                ),
+            ));
+        }

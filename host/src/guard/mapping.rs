@@ -27,6 +27,10 @@ pub enum FieldKind {
     Date,
     /// `text` with a `.keyword` multi-field.
     Text,
+    /// A single field of a type only an explicit mapping gives (`keyword`,
+    /// `ip`, `geo_point`, a `text` without multi-field...), or a multi-field
+    /// other than the dynamic `.keyword`: read from an existing mapping.
+    Other,
 }
 
 impl FieldKind {
@@ -35,6 +39,23 @@ impl FieldKind {
         match self {
             FieldKind::Text => 2,
             _ => 1,
+        }
+    }
+
+    /// The kind a dynamic mapping gives a scalar, for documents held as
+    /// `serde_json` values (the guard's rewriting path).
+    pub fn of_json(value: &serde_json::Value) -> Option<FieldKind> {
+        use serde_json::Value;
+        match value {
+            Value::Bool(_) => Some(FieldKind::Boolean),
+            Value::Number(n) if n.is_i64() || n.is_u64() => Some(FieldKind::Long),
+            Value::Number(_) => Some(FieldKind::Float),
+            Value::String(s) => Some(if is_detected_date(s) {
+                FieldKind::Date
+            } else {
+                FieldKind::Text
+            }),
+            _ => None,
         }
     }
 
@@ -72,10 +93,22 @@ impl MappingShape {
     /// Adds the fields of one document (a JSON object; anything else adds
     /// nothing).
     pub fn add(&mut self, document: &BorrowedValue) {
+        self.add_beyond(document, None);
+    }
+
+    /// Adds the fields of one document that `known` does not hold: what the
+    /// document would add to `known`. Known paths cost a lookup, no
+    /// allocation, which keeps the guard cheap once an index's fields are
+    /// known.
+    pub fn add_unknown(&mut self, document: &BorrowedValue, known: &MappingShape) {
+        self.add_beyond(document, Some(known));
+    }
+
+    fn add_beyond(&mut self, document: &BorrowedValue, known: Option<&MappingShape>) {
         if let Some(object) = document.as_object() {
             let mut path = String::with_capacity(64);
             for (key, value) in object.iter() {
-                self.add_field(&mut path, key, value);
+                self.add_field(&mut path, key, value, known);
             }
         }
         self.max_depth = self.max_depth.max(1);
@@ -104,7 +137,80 @@ impl MappingShape {
         self.fields.iter().map(|(p, k)| (p.as_str(), *k))
     }
 
-    fn add_field(&mut self, path: &mut String, key: &str, value: &BorrowedValue) {
+    /// The shape an index already has, from its `mappings` object as
+    /// `GET <index>/_mapping` returns it (`{"properties": {...}}`), so the
+    /// guard starts from the fields indexed before this process started.
+    pub fn from_mapping(mappings: &serde_json::Value) -> Self {
+        let mut shape = MappingShape::new();
+        if let Some(properties) = mappings.get("properties").and_then(|p| p.as_object()) {
+            let mut path = String::new();
+            shape.add_properties(&mut path, properties);
+        }
+        shape.max_depth = shape.max_depth.max(1);
+        shape
+    }
+
+    /// Adds every field of `other` this shape does not hold yet.
+    pub fn merge(&mut self, other: &MappingShape) {
+        for (path, kind) in other.paths() {
+            self.record(path, kind);
+        }
+        self.max_depth = self.max_depth.max(other.max_depth);
+    }
+
+    fn add_properties(
+        &mut self,
+        path: &mut String,
+        properties: &serde_json::Map<String, serde_json::Value>,
+    ) {
+        for (name, field) in properties {
+            let restore = path.len();
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(name);
+            let ty = field.get("type").and_then(|t| t.as_str());
+            let children = field.get("properties").and_then(|p| p.as_object());
+            let multi = field.get("fields").and_then(|f| f.as_object());
+            let dynamic_text = ty == Some("text")
+                && multi.is_some_and(|m| {
+                    m.len() == 1
+                        && m.get("keyword")
+                            .and_then(|k| k.get("type"))
+                            .and_then(|t| t.as_str())
+                            == Some("keyword")
+                });
+            // A mapping lists objects without a `type` (or with `object` /
+            // `nested`); every other field names its type.
+            let kind = match ty {
+                None | Some("object" | "nested") => FieldKind::Object,
+                _ if dynamic_text => FieldKind::Text,
+                Some("long") => FieldKind::Long,
+                Some("float") => FieldKind::Float,
+                Some("boolean") => FieldKind::Boolean,
+                Some("date") => FieldKind::Date,
+                _ => FieldKind::Other,
+            };
+            self.record(path, kind);
+            if let Some(children) = children {
+                self.add_properties(path, children);
+            }
+            if !dynamic_text {
+                for sub in multi.into_iter().flat_map(|m| m.keys()) {
+                    self.record(&format!("{path}.{sub}"), FieldKind::Other);
+                }
+            }
+            path.truncate(restore);
+        }
+    }
+
+    fn add_field(
+        &mut self,
+        path: &mut String,
+        key: &str,
+        value: &BorrowedValue,
+        known: Option<&MappingShape>,
+    ) {
         let restore = path.len();
         // A dotted key is a chain of objects ending in its last segment.
         let mut segments = key.split('.').peekable();
@@ -114,24 +220,35 @@ impl MappingShape {
             }
             path.push_str(segment);
             if segments.peek().is_some() {
-                self.record(path, FieldKind::Object);
+                self.record_unknown(path, FieldKind::Object, known);
             }
         }
-        self.add_value(path, value);
+        self.add_value(path, value, known);
         path.truncate(restore);
     }
 
-    fn add_value(&mut self, path: &mut String, value: &BorrowedValue) {
+    fn add_value(
+        &mut self,
+        path: &mut String,
+        value: &BorrowedValue,
+        known: Option<&MappingShape>,
+    ) {
         if let Some(object) = value.as_object() {
-            self.record(path, FieldKind::Object);
+            self.record_unknown(path, FieldKind::Object, known);
             for (key, child) in object.iter() {
-                self.add_field(path, key, child);
+                self.add_field(path, key, child, known);
             }
         } else if let Some(elements) = value.as_array() {
             for element in elements {
-                self.add_value(path, element);
+                self.add_value(path, element, known);
             }
         } else if let Some(kind) = FieldKind::of_scalar(value) {
+            self.record_unknown(path, kind, known);
+        }
+    }
+
+    fn record_unknown(&mut self, path: &str, kind: FieldKind, known: Option<&MappingShape>) {
+        if !known.is_some_and(|k| k.fields.contains_key(path)) {
             self.record(path, kind);
         }
     }

@@ -10,7 +10,7 @@ use anyhow::Context;
 
 use crate::config::PipelineConfig;
 use crate::decode::{Decoded, Decoder};
-use crate::guard::{MappingShape, check_document};
+use crate::guard::{Guard, MappingShape};
 use crate::plugin::{Chain, PluginRuntime};
 use crate::record::{DeadLetter, Document};
 use crate::report::Summary;
@@ -21,6 +21,7 @@ pub struct Pipeline {
     source: Box<dyn Source>,
     decoder: Decoder,
     chain: Chain,
+    guard: Guard,
     sink: Box<dyn Sink>,
     dead_letters: DeadLetterSink,
     batch_size: usize,
@@ -41,11 +42,23 @@ impl Pipeline {
             tracing::info!(plugin = %plugin.name, bytes = plugin.size_bytes,
                 compile_ms = plugin.compile_time.as_millis() as u64, "plugin loaded");
         }
+        let mut sink =
+            sink::from_config(&config.sink, &config.guard).context("opening the sink")?;
+        // The guard's budgets start from what the sink's indices already
+        // hold: documents indexed before this process started count too.
+        let mut guard = Guard::new(&config.guard, config.sink.index_target())?;
+        for (index, mappings) in sink
+            .index_mappings()
+            .context("reading the mappings of the sink's indices")?
+        {
+            guard.seed(&index, &mappings);
+        }
         Ok(Pipeline {
             source: source::from_config(&config.source).context("opening the source")?,
             decoder: Decoder::new(config.decode.double_encoded),
             chain: Chain::new(&plugins)?,
-            sink: sink::from_config(&config.sink).context("opening the sink")?,
+            guard,
+            sink,
             dead_letters: DeadLetterSink::create(&config.dead_letter.path)
                 .context("opening the dead-letter sink")?,
             batch_size: config.pipeline.batch_size,
@@ -134,7 +147,7 @@ impl Pipeline {
 
             let mut checked = Vec::with_capacity(output.documents.len());
             for document in output.documents {
-                match check_document(document, |value| after.add(value)) {
+                match self.guard.check(document, |value| after.add(value)) {
                     Ok(document) => checked.push(document),
                     Err(letter) => dead_letters.push(letter),
                 }
@@ -150,6 +163,7 @@ impl Pipeline {
 
         summary.before = (&before).into();
         summary.after = (&after).into();
+        summary.guard = self.guard.stats();
         summary.plugins = self.chain.stats().cloned().collect();
         let elapsed = started.elapsed().as_secs_f64();
         summary.elapsed_seconds = elapsed;

@@ -10,7 +10,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::guard::MappingShape;
+use crate::guard::{GuardStats, MappingShape};
 use crate::plugin::chain::StageStats;
 use crate::record::DeadLetter;
 
@@ -29,6 +29,8 @@ pub struct Summary {
     pub dead_letter_reasons: BTreeMap<String, u64>,
     pub before: ShapeSummary,
     pub after: ShapeSummary,
+    /// Documents the guard rewrote to fit the limits.
+    pub guard: GuardStats,
     pub plugins: Vec<StageStats>,
     /// Wall time spent in each stage, summed over batches.
     pub stages: StageSeconds,
@@ -142,6 +144,14 @@ impl fmt::Display for Summary {
             f,
             "  in + split = written + dropped + dead-lettered: {balance}"
         )?;
+        let guard = &self.guard;
+        if guard.trimmed_documents + guard.folded_documents > 0 {
+            writeln!(
+                f,
+                "  guard: {} documents trimmed, {} folded, {} values taken out",
+                guard.trimmed_documents, guard.folded_documents, guard.overflow_values
+            )?;
+        }
         writeln!(
             f,
             "  shape (as an Elasticsearch dynamic mapping)   before     after"

@@ -32,16 +32,27 @@ impl BulkEncoder {
         })
     }
 
+    /// Every index this encoder can name, as an index expression.
+    pub fn index_wildcard(&self) -> String {
+        self.pattern.wildcard()
+    }
+
     /// The index and `_id` of a document, or the reason it has none.
     pub fn address(&self, document: &Document) -> Result<BulkAddress, String> {
         let mut scratch = document.bytes.clone();
         let value = simd_json::to_borrowed_value(&mut scratch)
             .map_err(|e| format!("document is not valid JSON: {e}"))?;
-        let id = field(&value, &self.id_field)
+        self.address_of(&value)
+    }
+
+    /// The index and `_id` of a document already parsed (the guard budgets
+    /// per index without parsing twice).
+    pub fn address_of(&self, value: &BorrowedValue) -> Result<BulkAddress, String> {
+        let id = field(value, &self.id_field)
             .and_then(scalar_to_string)
             .ok_or_else(|| format!("no `{}` field to use as _id", self.id_field))?;
         let time = if self.pattern.needs_timestamp() {
-            let text = field(&value, &self.timestamp_field)
+            let text = field(value, &self.timestamp_field)
                 .and_then(|v| v.as_str())
                 .ok_or_else(|| format!("no `{}` field for the index name", self.timestamp_field))?;
             Some(

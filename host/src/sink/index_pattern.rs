@@ -56,6 +56,20 @@ impl IndexPattern {
         self.parts.iter().any(|p| matches!(p, Part::Time(_)))
     }
 
+    /// Every name the pattern can render, as an index expression
+    /// (`twitter-*`), for index templates and for reading mappings.
+    pub fn wildcard(&self) -> String {
+        let mut expression = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Literal(text) => expression.push_str(text),
+                Part::Time(_) if expression.ends_with('*') => {}
+                Part::Time(_) => expression.push('*'),
+            }
+        }
+        expression
+    }
+
     pub fn render(&self, time: Option<DateTime<Utc>>) -> Option<String> {
         let mut name = String::new();
         for part in &self.parts {
@@ -129,6 +143,7 @@ mod tests {
         let iso = parse_timestamp("2016-08-30T23:59:59+02:00");
         assert_eq!(pattern.render(iso).as_deref(), Some("twitter-2016.08.30"));
         assert_eq!(pattern.render(None), None);
+        assert_eq!(pattern.wildcard(), "twitter-*");
     }
 
     #[test]
@@ -136,6 +151,7 @@ mod tests {
         let pattern = IndexPattern::parse("tweets").unwrap();
         assert!(!pattern.needs_timestamp());
         assert_eq!(pattern.render(None).as_deref(), Some("tweets"));
+        assert_eq!(pattern.wildcard(), "tweets");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 mod bulk;
 mod bulk_file;
 mod dead_letter;
+pub mod elasticsearch;
 mod index_pattern;
 mod ndjson;
 
@@ -16,7 +17,7 @@ pub use ndjson::NdjsonSink;
 
 use std::path::Path;
 
-use crate::config::SinkConfig;
+use crate::config::{GuardConfig, SinkConfig};
 use crate::record::{DeadLetter, Document};
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +27,8 @@ pub enum SinkError {
         path: String,
         source: std::io::Error,
     },
+    #[error("Elasticsearch sink: {0}")]
+    Elasticsearch(#[from] elasticsearch::ElasticsearchError),
 }
 
 /// Documents whose fate a sink has settled since it last reported:
@@ -45,14 +48,25 @@ pub trait Sink: Send {
     /// Settles everything written so far and makes it durable. Called before
     /// a source commits, and at the end of the run.
     fn flush(&mut self) -> Result<Delivery, SinkError>;
+    /// `(index, mappings)` of the indices this sink writes to that already
+    /// exist, so the guard's budgets start from what they hold. A sink
+    /// without a mapping holds none.
+    fn index_mappings(&mut self) -> Result<Vec<(String, serde_json::Value)>, SinkError> {
+        Ok(Vec::new())
+    }
 }
 
-pub fn from_config(config: &SinkConfig) -> Result<Box<dyn Sink>, SinkError> {
+/// Opens the configured sink; `guard` holds the limits a sink that creates
+/// indices gives them.
+pub fn from_config(config: &SinkConfig, guard: &GuardConfig) -> Result<Box<dyn Sink>, SinkError> {
     Ok(match config {
         SinkConfig::Ndjson { path } => Box::new(NdjsonSink::create(path)?),
         SinkConfig::Stdout => Box::new(NdjsonSink::stdout()),
         SinkConfig::Null => Box::new(NullSink),
         SinkConfig::BulkFile { path, target } => Box::new(BulkFileSink::create(path, target)?),
+        SinkConfig::Elasticsearch(config) => {
+            Box::new(elasticsearch::ElasticsearchSink::connect(config, guard)?)
+        }
     })
 }
 

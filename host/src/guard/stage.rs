@@ -1,0 +1,235 @@
+//! The guard stage: one call per document between the chain and the sink.
+//!
+//! A document must be one JSON object (a plugin's output is not trusted).
+//! It is measured as Elasticsearch would map it and checked against the
+//! per-document limits and against the budget of the index it is going to:
+//! the union of the fields that index already holds, from earlier documents
+//! of this run and from the index's mapping at start ([`Guard::seed`]).
+//! A document that does not fit is dead-lettered, trimmed or folded, by the
+//! pipeline's [`GuardPolicy`].
+//!
+//! The budget counts every document the guard lets through, also one the
+//! sink later fails to index (a type conflict, say): the guard may
+//! over-estimate what an index holds, never under-estimate it.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use simd_json::BorrowedValue;
+
+use super::limits::{Limits, Violation};
+use super::mapping::{FieldKind, MappingShape};
+use super::trim::trim;
+use crate::config::{GuardConfig, GuardPolicy, IndexTarget};
+use crate::record::{DeadLetter, Document, Stage};
+use crate::sink::{BulkEncoder, PatternError};
+
+/// What the guard changed, for the run summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct GuardStats {
+    /// Documents written without some of their fields (`drop_new_fields`).
+    pub trimmed_documents: u64,
+    /// Documents written with fields moved into the fold field (`fold`).
+    pub folded_documents: u64,
+    /// Values taken out of those documents.
+    pub overflow_values: u64,
+}
+
+pub struct Guard {
+    limits: Limits,
+    policy: GuardPolicy,
+    fold_field: String,
+    /// Names each document's index; without one, the whole output is one
+    /// budget.
+    router: Option<BulkEncoder>,
+    indices: HashMap<String, MappingShape>,
+    stats: GuardStats,
+}
+
+impl Guard {
+    pub fn new(config: &GuardConfig, target: Option<&IndexTarget>) -> Result<Self, PatternError> {
+        Ok(Guard {
+            limits: Limits::from(config),
+            policy: config.policy,
+            fold_field: config.fold_field.clone(),
+            router: target.map(BulkEncoder::new).transpose()?,
+            indices: HashMap::new(),
+            stats: GuardStats::default(),
+        })
+    }
+
+    /// Starts an index's budget from the mapping it already has
+    /// (`GET <index>/_mapping`'s `mappings` object).
+    pub fn seed(&mut self, index: &str, mappings: &serde_json::Value) {
+        self.indices
+            .entry(index.to_owned())
+            .or_default()
+            .merge(&MappingShape::from_mapping(mappings));
+    }
+
+    /// The budget used so far in `index`.
+    pub fn index_shape(&self, index: &str) -> Option<&MappingShape> {
+        self.indices.get(index)
+    }
+
+    pub fn stats(&self) -> GuardStats {
+        self.stats
+    }
+
+    /// Checks one document; hands what is written to `visit` (parsed) and
+    /// returns it on one line, as NDJSON and `_bulk` framing need, or returns
+    /// the dead letter.
+    pub fn check(
+        &mut self,
+        mut document: Document,
+        visit: impl FnOnce(&BorrowedValue),
+    ) -> Result<Document, DeadLetter> {
+        let mut scratch = document.bytes.clone();
+        let value = match simd_json::to_borrowed_value(&mut scratch) {
+            Ok(value @ BorrowedValue::Object(_)) => value,
+            Ok(_) => {
+                return Err(refuse(
+                    document,
+                    "plugin output is not a JSON object".into(),
+                ));
+            }
+            Err(error) => {
+                return Err(refuse(
+                    document,
+                    format!("plugin output is not valid JSON: {error}"),
+                ));
+            }
+        };
+        let index = match &self.router {
+            Some(router) => match router.address_of(&value) {
+                Ok(address) => address.index,
+                // No index to budget for: the sink dead-letters it with
+                // this same reason.
+                Err(_) => {
+                    visit(&value);
+                    drop(value);
+                    return Ok(one_line(document));
+                }
+            },
+            None => String::new(),
+        };
+        let budget = self.indices.entry(index.clone()).or_default();
+        let (added, whole) = measure(&value, budget, &self.limits);
+        let Some(violation) = self.limits.check(&index, budget, &added, whole.as_ref()) else {
+            budget.merge(&added);
+            visit(&value);
+            drop(value);
+            return Ok(one_line(document));
+        };
+        drop(value);
+        if self.policy == GuardPolicy::DeadLetter {
+            return Err(refuse(document, violation.to_string()));
+        }
+        match self.rewrite(&index, &document.bytes, visit) {
+            Ok(bytes) => {
+                document.bytes = bytes;
+                Ok(document)
+            }
+            Err(violation) => Err(refuse(document, violation.to_string())),
+        }
+    }
+
+    /// Takes out what does not fit (folding it for `fold`), checks the
+    /// result again and books it into the index's budget.
+    fn rewrite(
+        &mut self,
+        index: &str,
+        bytes: &[u8],
+        visit: impl FnOnce(&BorrowedValue),
+    ) -> Result<Vec<u8>, Violation> {
+        let budget = self.indices.get_mut(index).expect("created by check");
+        let mut object: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(bytes).expect("simd-json parsed it as an object");
+        let fold = self.policy == GuardPolicy::Fold;
+        let mut overflow = Vec::new();
+        if fold && let Some(value) = object.remove(&self.fold_field) {
+            // The fold field is the guard's: a value already there is kept
+            // inside the folded one.
+            overflow.push((self.fold_field.clone(), value));
+        }
+        let reserved = if fold && budget.kind_of(&self.fold_field).is_none() {
+            FieldKind::Text.mapping_fields()
+        } else {
+            0
+        };
+        overflow.extend(trim(&mut object, &self.limits, budget, reserved));
+        let values = overflow.len() as u64;
+        if fold && !overflow.is_empty() {
+            object.insert(self.fold_field.clone(), folded(overflow).into());
+        }
+        let mut rewritten = serde_json::to_vec(&object).expect("a JSON value serializes");
+        let mut scratch = rewritten.clone();
+        let value = simd_json::to_borrowed_value(&mut scratch).expect("serde_json wrote JSON");
+        let (added, whole) = measure(&value, budget, &self.limits);
+        if let Some(violation) = self.limits.check(index, budget, &added, whole.as_ref()) {
+            return Err(violation);
+        }
+        budget.merge(&added);
+        visit(&value);
+        self.stats.overflow_values += values;
+        if values > 0 {
+            match fold {
+                true => self.stats.folded_documents += 1,
+                false => self.stats.trimmed_documents += 1,
+            }
+        }
+        drop(value);
+        rewritten.shrink_to_fit();
+        Ok(rewritten)
+    }
+}
+
+/// What a document adds to an index's budget, and its whole shape when a
+/// per-document field limit needs it.
+fn measure(
+    value: &BorrowedValue,
+    budget: &MappingShape,
+    limits: &Limits,
+) -> (MappingShape, Option<MappingShape>) {
+    let mut added = MappingShape::new();
+    added.add_unknown(value, budget);
+    let whole = limits.document_fields.map(|_| {
+        let mut whole = MappingShape::new();
+        whole.add(value);
+        whole
+    });
+    (added, whole)
+}
+
+/// The fold field's text: an object from dotted path to value, as JSON; a
+/// path met more than once (array elements) holds an array of its values.
+fn folded(overflow: Vec<(String, serde_json::Value)>) -> String {
+    let mut object = serde_json::Map::new();
+    for (path, value) in overflow {
+        match object.get_mut(&path) {
+            None => {
+                object.insert(path, value);
+            }
+            Some(serde_json::Value::Array(values)) => values.push(value),
+            Some(first) => *first = serde_json::Value::Array(vec![first.take(), value]),
+        }
+    }
+    serde_json::Value::Object(object).to_string()
+}
+
+/// Inside valid JSON a line break can only be insignificant whitespace
+/// (strings must escape it), so removing it is lossless.
+fn one_line(mut document: Document) -> Document {
+    document.bytes.retain(|b| !matches!(b, b'\n' | b'\r'));
+    document
+}
+
+fn refuse(document: Document, reason: String) -> DeadLetter {
+    DeadLetter {
+        origin: document.origin,
+        stage: Stage::Guard,
+        plugin: None,
+        reason,
+        bytes: document.bytes,
+    }
+}

@@ -1,0 +1,300 @@
+//! The Elasticsearch sink against the project's Elasticsearch-compatible
+//! test server (`tests/es-server`), not a real cluster: the real tweets,
+//! the real mapping limits and error messages, injected faults, a restart.
+//! Every assertion is an exact count; none depends on timing.
+
+mod common;
+mod elasticsearch_support;
+
+use std::collections::HashSet;
+
+use common::{repo_root, run_pipeline, write_ndjson};
+use elasticsearch_support::*;
+use es_test_server::Faults;
+use serde_json::Value;
+use sluice::config::PipelineConfig;
+use sluice::pipeline::Pipeline;
+use sluice::plugin::PluginRuntime;
+
+fn dead_letters(dir: &std::path::Path) -> Vec<Value> {
+    common::read_json_lines(&dir.join("dead.ndjson"))
+}
+
+/// The bundled data: 4,011 real tweets (100 in twitter.json, 3,911 in the
+/// four NDJSON sets).
+const TWEETS: u64 = 4011;
+
+#[test]
+fn raw_tweets_overflow_the_default_field_limit_and_the_server_says_why() {
+    let server = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    // No plugins, and a guard that lets everything through: the server's
+    // own limit (1000) is what stops the documents.
+    let toml = pipeline(
+        &[&repo_root().join("data")],
+        "",
+        &server.url(),
+        "raw",
+        "max_in_flight = 1",
+        "total_fields_limit = 1000000",
+    );
+    let summary = run_pipeline(&toml, dir.path()).unwrap();
+    assert!(summary.is_balanced(), "{summary}");
+    assert_eq!(summary.records_in, TWEETS);
+    assert_eq!(summary.dropped, 0);
+    assert!(summary.dead_lettered > 0, "{summary}");
+
+    let dead = dead_letters(dir.path());
+    assert_eq!(dead.len() as u64, summary.dead_lettered);
+    for letter in &dead {
+        let reason = letter["reason"].as_str().unwrap();
+        assert_eq!(letter["stage"], "sink");
+        assert!(
+            reason.starts_with("elasticsearch rejected the document, status 400, document_parsing_exception: [1:")
+                && reason.contains(
+                    "failed to parse: Limit of total fields [1000] has been exceeded while adding new fields ["
+                ),
+            "{reason}"
+        );
+    }
+    let stats = server.stats();
+    assert_eq!(
+        stats.bulk_items.get(&400).copied(),
+        Some(summary.dead_lettered)
+    );
+    assert_eq!(count(&server.url(), "raw"), summary.written);
+}
+
+#[test]
+fn the_default_chain_and_guard_index_every_tweet() {
+    let server = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    let toml = pipeline(
+        &[&repo_root().join("data")],
+        &default_chain(),
+        &server.url(),
+        "tweets",
+        r#"index_template = { name = "sluice-tweets" }"#,
+        "",
+    );
+    let summary = run_pipeline(&toml, dir.path()).unwrap();
+    assert!(summary.is_balanced(), "{summary}");
+    assert_eq!(
+        (summary.written, summary.dropped, summary.dead_lettered),
+        (TWEETS, 0, 0),
+        "{summary}"
+    );
+    let stats = server.stats();
+    assert_eq!(stats.bulk_items.get(&400), None, "{stats:?}");
+    // Every tweet searchable, by its id_str.
+    assert_eq!(count(&server.url(), "tweets"), TWEETS);
+    let first = &common::search_api_tweets()[0];
+    let id = first["id_str"].as_str().unwrap();
+    let indexed = get_source(&server.url(), "tweets", id).expect("indexed by id_str");
+    assert_eq!(indexed["id_str"], id);
+    // The template put the guard's limits on the index.
+    let (_, settings) = http(&server.url(), "GET", "/tweets/_settings", None);
+    assert_eq!(
+        settings["tweets"]["settings"]["index"]["mapping"]["total_fields"]["limit"],
+        "1000"
+    );
+}
+
+#[test]
+fn retried_429s_and_503s_index_every_tweet_exactly_once() {
+    let server = start_server();
+    server
+        .set_faults(Faults {
+            seed: 42,
+            item_reject_rate: 0.2,
+            bulk_reject_rate: 0.2,
+            unavailable_rate: 0.05,
+            unavailable_status: 503,
+            ..Faults::default()
+        })
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let toml = pipeline(
+        &[&repo_root().join("data")],
+        &default_chain(),
+        &server.url(),
+        "tweets",
+        "batch = { max_documents = 200 }",
+        "",
+    );
+    let summary = run_pipeline(&toml, dir.path()).unwrap();
+    assert!(summary.is_balanced(), "{summary}");
+    assert_eq!(
+        (summary.written, summary.dead_lettered),
+        (TWEETS, 0),
+        "{summary}"
+    );
+    let stats = server.stats();
+    assert!(stats.faults.items_rejected > 0, "{stats:?}");
+    assert!(stats.faults.bulk_rejected > 0, "{stats:?}");
+    assert!(stats.faults.unavailable > 0, "{stats:?}");
+    // Each document created once (201), never written a second time (200):
+    // only the rejected items were sent again.
+    assert_eq!(
+        stats.bulk_items.get(&201).copied(),
+        Some(TWEETS),
+        "{stats:?}"
+    );
+    assert_eq!(stats.bulk_items.get(&200), None, "{stats:?}");
+    assert_eq!(
+        stats.bulk_items.get(&429).copied(),
+        Some(stats.faults.items_rejected)
+    );
+    assert_eq!(count(&server.url(), "tweets"), TWEETS);
+}
+
+#[test]
+fn a_mapping_conflict_dead_letters_that_document_with_the_servers_reason() {
+    let server = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    let mut tweets = common::search_api_tweets();
+    // retweet_count is a long in every tweet; in the 51st it is an object.
+    tweets[50]["retweet_count"] = serde_json::json!({ "total": 5 });
+    let conflicting = tweets[50]["id_str"].as_str().unwrap().to_owned();
+    let lines: Vec<Vec<u8>> = tweets
+        .iter()
+        .map(|t| serde_json::to_vec(t).unwrap())
+        .collect();
+    let input = dir.path().join("tweets.ndjson");
+    write_ndjson(&input, &lines);
+    let toml = pipeline(&[&input], "", &server.url(), "conflict", "", "");
+    let summary = run_pipeline(&toml, dir.path()).unwrap();
+    assert!(summary.is_balanced(), "{summary}");
+    assert_eq!(
+        (summary.written, summary.dead_lettered),
+        (99, 1),
+        "{summary}"
+    );
+
+    let dead = dead_letters(dir.path());
+    let reason = dead[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("elasticsearch rejected the document, status 400, document_parsing_exception:")
+            && reason.contains(&format!(
+                "failed to parse field [retweet_count] of type [long] in document with id '{conflicting}'"
+            )),
+        "{reason}"
+    );
+    let original: Value = serde_json::from_str(dead[0]["original"].as_str().unwrap()).unwrap();
+    assert_eq!(original["id_str"], conflicting.as_str());
+    assert_eq!(count(&server.url(), "conflict"), 99);
+    assert_eq!(get_source(&server.url(), "conflict", &conflicting), None);
+}
+
+#[test]
+fn a_server_restart_mid_run_is_waited_out_and_every_tweet_arrives() {
+    let mut server = start_server();
+    // Slow answers and small requests keep the run going while the server
+    // is stopped.
+    server
+        .set_faults(Faults {
+            delay_ms: 20,
+            ..Faults::default()
+        })
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let toml = pipeline(
+        &[&repo_root().join("data")],
+        &default_chain(),
+        &server.url(),
+        "tweets",
+        "batch = { max_documents = 50 }\nmax_in_flight = 2",
+        "",
+    );
+    let config = PipelineConfig::from_toml(&toml, dir.path()).unwrap();
+    let runtime = PluginRuntime::new().unwrap();
+    let pipeline = Pipeline::build(&config, &runtime).unwrap();
+    let run = std::thread::spawn(move || pipeline.run());
+
+    while server.stats().bulk_items.get(&201).copied().unwrap_or(0) < 500 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    server.stop();
+    let indexed_before_the_stop = server.stats().bulk_items.get(&201).copied().unwrap_or(0);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    server.restart().unwrap();
+
+    let summary = run.join().unwrap().unwrap();
+    assert!(indexed_before_the_stop < TWEETS, "the stop came mid-run");
+    assert!(summary.is_balanced(), "{summary}");
+    assert_eq!(
+        (summary.written, summary.dead_lettered),
+        (TWEETS, 0),
+        "{summary}"
+    );
+    assert_eq!(count(&server.url(), "tweets"), TWEETS);
+}
+
+#[test]
+fn an_exhausted_retry_budget_fails_the_run_and_says_what_was_not_delivered() {
+    let mut server = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    let toml = pipeline(
+        &[&data("twitter.json")],
+        "",
+        &server.url(),
+        "tweets",
+        "",
+        "",
+    )
+    .replace(
+        "retry = { initial_backoff_ms = 5, max_backoff_ms = 200 }",
+        "retry = { initial_backoff_ms = 5, max_backoff_ms = 20, max_elapsed_ms = 300 }",
+    );
+    let config = PipelineConfig::from_toml(&toml, dir.path()).unwrap();
+    let runtime = PluginRuntime::new().unwrap();
+    let pipeline = Pipeline::build(&config, &runtime).unwrap();
+    server.stop();
+    let error = format!("{:#}", pipeline.run().unwrap_err());
+    assert!(
+        error.contains("100 documents not acknowledged after")
+            && error.contains("they are not committed, a rerun delivers them"),
+        "{error}"
+    );
+}
+
+#[test]
+fn redelivered_tweets_overwrite_by_id_instead_of_duplicating() {
+    let server = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    let toml = pipeline(
+        &[&data("twitter.json")],
+        "",
+        &server.url(),
+        "tweets",
+        "",
+        "",
+    );
+    for _ in 0..2 {
+        let summary = run_pipeline(&toml, dir.path()).unwrap();
+        assert_eq!((summary.written, summary.dead_lettered), (100, 0));
+    }
+    let ids: HashSet<String> = common::search_api_tweets()
+        .iter()
+        .map(|t| t["id_str"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(count(&server.url(), "tweets"), ids.len() as u64);
+    let stats = server.stats();
+    assert_eq!(stats.bulk_items.get(&201).copied(), Some(ids.len() as u64));
+    assert_eq!(stats.bulk_items.get(&200).copied(), Some(100));
+}
+
+#[test]
+fn unknown_sink_keys_are_refused_with_their_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = pipeline(
+        &[&data("twitter.json")],
+        "",
+        "http://127.0.0.1:9",
+        "tweets",
+        "max_in_flite = 2",
+        "",
+    );
+    let error = PipelineConfig::from_toml(&toml, dir.path()).unwrap_err();
+    assert!(error.to_string().contains("max_in_flite"), "{error}");
+}
