@@ -1,22 +1,28 @@
 # Entry points for people and CI. Everything installs or builds what it needs.
 #   make demo    bundled real tweets -> default plugin chain -> target/demo/
 #   make test    the whole test suite
+#   make examples  the example filter in Rust, C, Python and JavaScript
 
 CARGO ?= cargo
 WASM_TARGET := wasm32-wasip2
 # Plugins the host tests and the demo load, built as components.
 PLUGINS := flatten-retweets prune-fields identity chaos
 
-.PHONY: demo test plugins wasm-target broker lint
+.PHONY: demo test plugins examples wasm-target broker lint
 
 demo: plugins
 	$(CARGO) run --release -p sluice -- run
 
-test: plugins broker
+test: plugins examples broker
 	$(CARGO) test --release --workspace --no-fail-fast
 
 plugins: wasm-target
 	$(CARGO) build --profile wasm --target $(WASM_TARGET) $(addprefix -p ,$(PLUGINS))
+
+# target/examples/<language>.wasm, which host/tests/languages.rs compares;
+# installs the pinned tool chains first (a second run installs nothing).
+examples:
+	plugins/examples/build.sh
 
 # The Kafka-protocol broker (Tansu) the Kafka tests start; quick when installed.
 broker:
