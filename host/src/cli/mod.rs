@@ -2,6 +2,7 @@
 
 mod bench;
 mod plugin;
+mod produce;
 mod run;
 mod test;
 
@@ -31,6 +32,8 @@ enum Command {
     Test(test::TestArgs),
     /// Ask about a plugin file.
     Plugin(plugin::PluginArgs),
+    /// Load a file of tweets (NDJSON or a search API envelope) into a Kafka topic.
+    Produce(produce::ProduceArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -48,6 +51,7 @@ pub fn main() -> ExitCode {
         Command::Bench(args) => bench::run(args),
         Command::Test(args) => test::run(args),
         Command::Plugin(args) => plugin::run(args),
+        Command::Produce(args) => produce::run(args),
     };
     match result {
         Ok(code) => code,

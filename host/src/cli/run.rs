@@ -82,7 +82,7 @@ fn apply_overrides(config: &mut PipelineConfig, args: &RunArgs) {
     } else if !args.input.is_empty() {
         let format = match &config.source {
             SourceConfig::File { format, .. } => *format,
-            SourceConfig::Stdin => Default::default(),
+            SourceConfig::Stdin | SourceConfig::Kafka(_) => Default::default(),
         };
         config.source = SourceConfig::File {
             paths: args.input.clone(),

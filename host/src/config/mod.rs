@@ -42,6 +42,8 @@ pub enum SourceConfig {
     },
     /// NDJSON on standard input.
     Stdin,
+    /// A Kafka consumer group (at-least-once: see `source::kafka`).
+    Kafka(Box<crate::source::KafkaConfig>),
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -131,8 +133,6 @@ pub enum SinkConfig {
         #[serde(flatten)]
         target: IndexTarget,
     },
-}
-
     /// Elasticsearch's `_bulk` API.
     Elasticsearch(Box<crate::sink::elasticsearch::ElasticsearchConfig>),
 }
@@ -146,6 +146,8 @@ impl SinkConfig {
             SinkConfig::Ndjson { .. } | SinkConfig::Stdout | SinkConfig::Null => None,
         }
     }
+}
+
 /// Where each document goes in Elasticsearch.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -175,8 +177,6 @@ impl IndexTarget {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 /// The `[guard]` table: the mapping limits the host keeps every document
 /// within, counted as Elasticsearch counts them. The defaults are
 /// Elasticsearch's own.
@@ -242,6 +242,8 @@ pub enum GuardPolicy {
     Fold,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DeadLetterConfig {
     pub path: PathBuf,
 }
@@ -309,13 +311,13 @@ impl PipelineConfig {
         self.plugins.iter_mut().for_each(|p| resolve(&mut p.path));
         match &mut self.sink {
             SinkConfig::Ndjson { path } | SinkConfig::BulkFile { path, .. } => resolve(path),
-            SinkConfig::Stdout | SinkConfig::Null => {}
-        }
             SinkConfig::Elasticsearch(config) => {
                 if let Some(path) = &mut config.tls.ca_file {
                     resolve(path);
                 }
             }
+            SinkConfig::Stdout | SinkConfig::Null => {}
+        }
         resolve(&mut self.dead_letter.path);
     }
 
@@ -337,6 +339,9 @@ impl PipelineConfig {
                     format!("{} does not exist", missing.display()),
                 ));
             }
+        }
+        if let SourceConfig::Kafka(kafka) = &self.source {
+            kafka.validate()?;
         }
         for (i, plugin) in self.plugins.iter().enumerate() {
             let key = |field: &str| format!("plugins[{i}].{field}");
@@ -372,9 +377,6 @@ impl PipelineConfig {
             crate::sink::IndexPattern::parse(&target.index)
                 .map_err(|e| ConfigError::invalid("sink.index", e))?;
         }
-        Ok(())
-    }
-}
         if let SinkConfig::Elasticsearch(config) = &self.sink {
             config.validate()?;
         }
@@ -404,3 +406,6 @@ impl PipelineConfig {
                 ),
             ));
         }
+        Ok(())
+    }
+}

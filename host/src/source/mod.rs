@@ -3,8 +3,10 @@
 //! malformed record is dead-lettered instead of stopping the source).
 
 mod file;
+pub mod kafka;
 
 pub use file::FileSource;
+pub use kafka::{KafkaConfig, KafkaSource};
 
 use crate::config::SourceConfig;
 use crate::record::RawRecord;
@@ -18,6 +20,11 @@ pub enum SourceError {
     },
     #[error("{path} is not a search API envelope: {reason}")]
     Envelope { path: String, reason: String },
+    #[error("kafka: {doing}: {source}")]
+    Kafka {
+        doing: String,
+        source: rdkafka::error::KafkaError,
+    },
 }
 
 /// What a source has right now.
@@ -49,5 +56,6 @@ pub fn from_config(config: &SourceConfig) -> Result<Box<dyn Source>, SourceError
     Ok(match config {
         SourceConfig::File { paths, format } => Box::new(FileSource::open(paths, *format)?),
         SourceConfig::Stdin => Box::new(FileSource::stdin()),
+        SourceConfig::Kafka(kafka) => Box::new(KafkaSource::connect(kafka)?),
     })
 }
