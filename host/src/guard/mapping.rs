@@ -10,7 +10,7 @@
 //! - depth is checked on objects: an object at path `a.b` has depth 3
 //!   (`dots + 2`), and a mapping's depth is its deepest object's, at least 1.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use simd_json::BorrowedValue;
 use simd_json::prelude::*;
@@ -80,7 +80,9 @@ impl FieldKind {
 /// The first kind seen for a path wins, as in a real mapping.
 #[derive(Debug, Clone, Default)]
 pub struct MappingShape {
-    fields: HashMap<String, FieldKind>,
+    // Looked up once per field of every document: FxHash, not SipHash, since
+    // the keys are field names, not attacker-chosen table keys.
+    fields: FxHashMap<String, FieldKind>,
     total_fields: usize,
     max_depth: usize,
 }
