@@ -33,7 +33,7 @@ impl Filter for Chaos {
 
     fn filter<'doc>(&self, doc: &mut Value<'doc>) -> Verdict<'doc> {
         let id = doc.get_str("id_str").unwrap_or_default().to_owned();
-        let named = |list: &[String]| list.iter().any(|x| *x == id);
+        let named = |list: &[String]| list.contains(&id);
         let s = &self.settings;
         if named(&s.trap_on) {
             panic!("chaos: trap on {id}");
