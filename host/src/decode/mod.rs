@@ -33,16 +33,18 @@ impl Decoder {
     /// Decodes one record. `visit` sees the parsed object (the summary's field
     /// census uses it) so the record is parsed only once here.
     pub fn decode(&self, raw: RawRecord, visit: impl FnOnce(&BorrowedValue)) -> Decoded {
-        if let Err(error) = simdutf8::compat::from_utf8(&raw.bytes) {
-            let reason = format!("invalid UTF-8 (valid up to byte {})", error.valid_up_to());
-            return Decoded::DeadLetter(dead_letter(raw, reason));
-        }
         // simd-json parses in place; keep the original bytes for the output.
         let mut scratch = raw.bytes.clone();
         let value = match simd_json::to_borrowed_value(&mut scratch) {
             Ok(value) => value,
             Err(error) => {
-                return Decoded::DeadLetter(dead_letter(raw, format!("malformed JSON: {error}")));
+                // simd-json validates UTF-8 itself; only a refused record
+                // pays a second pass, to say where the bad bytes start.
+                let reason = match simdutf8::compat::from_utf8(&raw.bytes) {
+                    Err(utf8) => format!("invalid UTF-8 (valid up to byte {})", utf8.valid_up_to()),
+                    Ok(_) => format!("malformed JSON: {error}"),
+                };
+                return Decoded::DeadLetter(dead_letter(raw, reason));
             }
         };
         match value {
