@@ -260,6 +260,11 @@ pub struct RunConfig {
     /// flushed (a stream's offsets); also done at the end of every run.
     #[serde(default = "RunConfig::default_commit_interval_ms")]
     pub commit_interval_ms: u64,
+    /// Threads that decode, filter and check batches in parallel (each with
+    /// its own plugin instances); batches still leave in the order they were
+    /// read. 0 means one per core.
+    #[serde(default)]
+    pub workers: usize,
 }
 
 impl RunConfig {
@@ -276,6 +281,7 @@ impl Default for RunConfig {
         RunConfig {
             batch_size: Self::default_batch_size(),
             commit_interval_ms: Self::default_commit_interval_ms(),
+            workers: 0,
         }
     }
 }

@@ -59,7 +59,7 @@ impl Pipeline {
             chain: Chain::new(&plugins)?,
             guard,
             sink,
-            dead_letters: DeadLetterSink::create(&config.dead_letter.path)
+            dead_letters: DeadLetterSink::from_config(&config.dead_letter)
                 .context("opening the dead-letter sink")?,
             batch_size: config.pipeline.batch_size,
             commit_interval: Duration::from_millis(config.pipeline.commit_interval_ms),

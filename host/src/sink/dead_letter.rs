@@ -9,6 +9,7 @@ use base64::Engine as _;
 use serde::Serialize;
 
 use super::{SinkError, create_file};
+use crate::config::DeadLetterConfig;
 use crate::record::{DeadLetter, Stage};
 
 pub struct DeadLetterSink {
@@ -32,6 +33,10 @@ struct Line<'a> {
 }
 
 impl DeadLetterSink {
+    pub fn from_config(config: &DeadLetterConfig) -> Result<Self, SinkError> {
+        Self::create(&config.path)
+    }
+
     pub fn create(path: &Path) -> Result<Self, SinkError> {
         Ok(DeadLetterSink {
             name: path.display().to_string(),
