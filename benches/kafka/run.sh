@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The Kafka consume benchmark of BENCHMARKS.md: a confluent-kafka consumer
+# against `sluice run` with a Kafka source, reading the same topic of the same
+# Tansu broker, runs interleaved. A benchmark to rerun, not a test.
+#   bash benches/kafka/run.sh                 (from anywhere in the repository)
+#   REPEAT=20 RUNS=7 PARTITIONS=8 bash benches/kafka/run.sh
+# REPEAT: the bundled tweets of data/ (4,011 records, 17.2 MB) are produced
+#   this many times; RUNS: measured rounds; PARTITIONS: of the topic;
+# STORAGE: memory (default) or sqlite, Tansu's storage engine;
+# KAFKA_SETTINGS: librdkafka consumer settings given to every consumer.
+# Needs `tansu` 0.6.0 on PATH (.ci/install-tansu.sh installs it).
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$repo"
+REPEAT="${REPEAT:-10}"
+RUNS="${RUNS:-5}"
+PARTITIONS="${PARTITIONS:-4}"
+STORAGE="${STORAGE:-memory}"
+# Tansu 0.6.0 holds every fetch for the full fetch.wait.max.ms even when it
+# has records to return, so librdkafka's 500 ms default would make both
+# consumers measure that wait (about 20 MB/s). The two queue limits are the
+# ones Sluice's Kafka source sets by default, given to the reference too so
+# that only the code around librdkafka differs.
+KAFKA_SETTINGS="${KAFKA_SETTINGS:-fetch.wait.max.ms=10 queued.max.messages.kbytes=16384 queued.min.messages=20000}"
+
+out="$repo/target/bench/kafka"
+venv="$out/venv"
+mkdir -p "$out"
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+# Pinned: confluent-kafka 2.12.2 bundles librdkafka 2.12.1, the version the
+# rdkafka crate bundles into sluice, so both sides run the same client library.
+"$venv/bin/pip" install --quiet --disable-pip-version-check confluent-kafka==2.12.2 orjson==3.13.0
+make plugins
+cargo build --release -p sluice
+command -v tansu >/dev/null || { echo "tansu is not on PATH: run .ci/install-tansu.sh" >&2; exit 1; }
+
+broker_dir="$(mktemp -d "${TMPDIR:-/tmp}/sluice-kafka-bench.XXXXXX")"
+broker_pid=""
+stop_broker() {
+    if [ -n "$broker_pid" ]; then
+        kill "$broker_pid" 2>/dev/null || true
+        wait "$broker_pid" 2>/dev/null || true
+    fi
+    rm -rf "$broker_dir"
+}
+trap stop_broker EXIT
+
+port="$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+brokers="127.0.0.1:$port"
+case "$STORAGE" in
+    memory) storage_url="memory://tansu/" ;;
+    # Tansu opens sqlite://NAME relative to its working directory.
+    sqlite) storage_url="sqlite://tansu.db" ;;
+    *) echo "STORAGE is memory or sqlite, not $STORAGE" >&2; exit 1 ;;
+esac
+# Tansu reads a .env from its working directory and logs at RUST_LOG: run it
+# in an empty directory with the level pinned.
+(cd "$broker_dir" && exec env RUST_LOG=warn tansu broker \
+    --listener-url "tcp://$brokers" --advertised-listener-url "tcp://$brokers" \
+    --storage-engine "$storage_url" >"$broker_dir/tansu.log" 2>&1) &
+broker_pid=$!
+ready=""
+for _ in $(seq 600); do
+    if ! kill -0 "$broker_pid" 2>/dev/null; then
+        echo "tansu exited during startup; its log:" >&2
+        cat "$broker_dir/tansu.log" >&2
+        exit 1
+    fi
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        ready=1
+        break
+    fi
+    sleep 0.1
+done
+if [ -z "$ready" ]; then
+    echo "tansu did not accept connections on $brokers within 60 s; its log:" >&2
+    cat "$broker_dir/tansu.log" >&2
+    exit 1
+fi
+
+echo "uptime before: $(uptime)"
+topic="tweets"
+produced="$(./target/release/sluice produce data --brokers "$brokers" --topic "$topic" \
+    --partitions "$PARTITIONS" --repeat "$REPEAT" | tee /dev/stderr | tail -n 1)"
+records="$(sed -n 's/^produced \([0-9]*\) records.*/\1/p' <<<"$produced")"
+if [ -z "$records" ]; then
+    echo "could not read the produced count from: $produced" >&2
+    exit 1
+fi
+settings=()
+for setting in $KAFKA_SETTINGS; do
+    settings+=(--set "$setting")
+done
+"$venv/bin/python" benches/kafka/bench.py --brokers "$brokers" --topic "$topic" \
+    --records "$records" --broker-pid "$broker_pid" --runs "$RUNS" "${settings[@]}"
+echo "uptime after: $(uptime)"
+echo "REPEAT=$REPEAT RUNS=$RUNS PARTITIONS=$PARTITIONS STORAGE=$STORAGE KAFKA_SETTINGS=\"$KAFKA_SETTINGS\""
