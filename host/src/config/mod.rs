@@ -5,6 +5,7 @@
 //! sense (a zero batch size, a missing plugin file) are refused by
 //! [`PipelineConfig::validate`] with the dotted key that holds them.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -242,10 +243,38 @@ pub enum GuardPolicy {
     Fold,
 }
 
+/// The `[dead_letter]` table: where refused records go. A file unless `type`
+/// says otherwise, so a table with only `path` keeps meaning a file. One flat
+/// table (not a tagged enum) because the type is optional; each key belongs to
+/// one type, and `DeadLetterConfig::validate` (in `sink::dead_letter`, next to
+/// the destinations) refuses a key given to the other.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeadLetterConfig {
+    #[serde(rename = "type", default)]
+    pub kind: DeadLetterKind,
+    /// `file`: the file that gets one JSON line per dead letter.
+    #[serde(default)]
     pub path: PathBuf,
+    /// `kafka`: `host:port` of one or more brokers to bootstrap from.
+    #[serde(default)]
+    pub brokers: Vec<String>,
+    /// `kafka`: the topic that gets one record per dead letter (it must
+    /// exist unless the brokers create topics on first use).
+    #[serde(default)]
+    pub topic: String,
+    /// `kafka`: passed to librdkafka's producer as they are
+    /// (`message.timeout.ms`, `compression.type`, `security.protocol`, ...).
+    #[serde(default)]
+    pub settings: BTreeMap<String, toml::Value>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadLetterKind {
+    #[default]
+    File,
+    Kafka,
 }
 
 /// How the pipeline moves records: the `[pipeline]` table.
@@ -324,7 +353,10 @@ impl PipelineConfig {
             }
             SinkConfig::Stdout | SinkConfig::Null => {}
         }
-        resolve(&mut self.dead_letter.path);
+        // An empty path is left empty so validation can tell it was not given.
+        if !self.dead_letter.path.as_os_str().is_empty() {
+            resolve(&mut self.dead_letter.path);
+        }
     }
 
     /// Checks what serde cannot: values that parse but cannot work.
@@ -386,6 +418,7 @@ impl PipelineConfig {
         if let SinkConfig::Elasticsearch(config) = &self.sink {
             config.validate()?;
         }
+        self.dead_letter.validate()?;
         self.validate_guard()
     }
 

@@ -1,4 +1,4 @@
-//! The dead-letter sink: one JSON line per refused record, with the stage,
+//! Dead letters in a file: one JSON line per refused record, with the stage,
 //! the plugin, the reason, where the record came from and its original bytes
 //! (`original` when they are UTF-8, else `original_base64`).
 
@@ -8,11 +8,10 @@ use std::path::Path;
 use base64::Engine as _;
 use serde::Serialize;
 
-use super::{SinkError, create_file};
-use crate::config::DeadLetterConfig;
 use crate::record::{DeadLetter, Stage};
+use crate::sink::{SinkError, create_file};
 
-pub struct DeadLetterSink {
+pub struct FileDeadLetters {
     name: String,
     out: BufWriter<std::fs::File>,
 }
@@ -32,13 +31,9 @@ struct Line<'a> {
     original_base64: Option<String>,
 }
 
-impl DeadLetterSink {
-    pub fn from_config(config: &DeadLetterConfig) -> Result<Self, SinkError> {
-        Self::create(&config.path)
-    }
-
+impl FileDeadLetters {
     pub fn create(path: &Path) -> Result<Self, SinkError> {
-        Ok(DeadLetterSink {
+        Ok(FileDeadLetters {
             name: path.display().to_string(),
             out: BufWriter::new(create_file(path)?),
         })
