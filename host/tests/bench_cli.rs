@@ -228,6 +228,8 @@ fn pipeline_compares_the_chains_into_both_sinks() {
             file.to_str().unwrap(),
             "--runs",
             "1",
+            "--workers",
+            "1,2",
             "--chart",
             chart.to_str().unwrap(),
             "--json",
@@ -245,25 +247,42 @@ fn pipeline_compares_the_chains_into_both_sinks() {
         "default -> null",
         "default -> bulk",
     ] {
-        assert!(
-            table.lines().any(|l| l.starts_with(row)),
-            "no row {row}:\n{table}"
-        );
+        for workers in ["1 worker", "2 workers"] {
+            assert!(
+                table
+                    .lines()
+                    .any(|l| l.starts_with(&format!("{row}, {workers} "))),
+                "no row {row}, {workers}:\n{table}"
+            );
+        }
     }
     assert!(table.contains("plugin flatten-retweets:"), "{table}");
     assert!(table.contains("plugin prune-fields:"), "{table}");
 
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let rows = report["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 6);
+    assert_eq!(rows.len(), 12);
     for row in rows {
         // All 30 are tweets: every chain writes every one of them.
         assert_eq!(row["records_in"], 30, "{row}");
         assert_eq!(row["written"], 30, "{row}");
         assert!(row["peak_rss_kib"].as_u64().unwrap() > 0, "{row}");
+        assert!(
+            row["records_per_cpu_second"]["median"].as_f64().unwrap() > 0.0,
+            "{row}"
+        );
     }
+    let workers: Vec<u64> = rows
+        .iter()
+        .map(|r| r["workers"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        workers.iter().filter(|&&w| w == 2).count(),
+        6,
+        "{workers:?}"
+    );
     let svg = std::fs::read_to_string(&chart).unwrap();
-    assert_eq!(svg.matches("<rect x=").count(), 6);
+    assert_eq!(svg.matches("<rect x=").count(), 12);
     assert!(svg.contains("identity -&gt; bulk"), "{svg}");
 }
 

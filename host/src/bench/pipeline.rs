@@ -4,7 +4,8 @@
 //! null sink and into the `_bulk` body writer. Comparing the rows prices each
 //! piece: identity vs none is the cost of the plugin boundary plus the
 //! guest's parse, the default chain vs identity is the filters' own work,
-//! bulk vs null is the encoder.
+//! bulk vs null is the encoder. Each runs with every requested worker
+//! count; records per CPU-second is the rate per core.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -48,6 +49,8 @@ pub struct PipelineBench {
     pub sinks: Vec<SinkKind>,
     pub runs: usize,
     pub batch_size: Option<usize>,
+    /// Worker thread counts to compare (`[pipeline] workers`).
+    pub workers: Vec<usize>,
     /// Where the `.wasm` files of the identity plugin and the default chain are.
     pub plugin_dir: PathBuf,
     /// Where the bulk sink writes (`/dev/null` times the encoder, not the disk).
@@ -55,16 +58,26 @@ pub struct PipelineBench {
     pub dead_letter: PathBuf,
 }
 
-/// One chain into one sink, over all runs.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct PipelineRow {
+/// One measured configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Variant {
     pub chain: ChainKind,
     pub sink: SinkKind,
+    pub workers: usize,
+}
+
+/// One chain into one sink with some workers, over all runs.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PipelineRow {
+    #[serde(flatten)]
+    pub variant: Variant,
     pub records_in: u64,
     pub written: u64,
     pub bytes_in: u64,
     pub records_per_second: Spread,
     pub megabytes_per_second: Spread,
+    /// Records per second of CPU time (all threads): the rate per core.
+    pub records_per_cpu_second: Spread,
     /// Stage seconds of the run with the median throughput.
     pub stages: StageSeconds,
     /// Busy seconds of each plugin in that run.
@@ -87,7 +100,7 @@ pub struct PipelineReport {
 impl PipelineBench {
     /// Every configuration, checked before the first run so that a missing
     /// plugin or input fails at once.
-    fn configs(&self) -> anyhow::Result<Vec<(ChainKind, SinkKind, PipelineConfig)>> {
+    fn configs(&self) -> anyhow::Result<Vec<(Variant, PipelineConfig)>> {
         // The demo pipeline supplies the default chain's settings and the
         // bulk sink's index target; its paths are replaced below.
         let demo: PipelineConfig =
@@ -97,8 +110,22 @@ impl PipelineBench {
             _ => anyhow::bail!("the bundled demo pipeline has no bulk sink to take the index from"),
         };
         let mut configs = Vec::new();
-        for &chain in &self.chains {
-            for &sink in &self.sinks {
+        let variants = self.chains.iter().flat_map(|&chain| {
+            self.sinks.iter().flat_map(move |&sink| {
+                self.workers.iter().map(move |&workers| Variant {
+                    chain,
+                    sink,
+                    workers,
+                })
+            })
+        });
+        for variant in variants {
+            let Variant {
+                chain,
+                sink,
+                workers,
+            } = variant;
+            {
                 let mut config = demo.clone();
                 config.source = SourceConfig::File {
                     paths: self.inputs.clone(),
@@ -116,8 +143,9 @@ impl PipelineBench {
                 if let Some(size) = self.batch_size {
                     config.pipeline.batch_size = size;
                 }
+                config.pipeline.workers = workers;
                 config.validate()?;
-                configs.push((chain, sink, config));
+                configs.push((variant, config));
             }
         }
         Ok(configs)
@@ -148,31 +176,28 @@ impl PipelineBench {
 
     /// Runs every configuration `runs` times, interleaved like the parse
     /// benchmark. `progress` is called after each run.
-    pub fn run(
-        &self,
-        mut progress: impl FnMut(ChainKind, SinkKind),
-    ) -> anyhow::Result<PipelineReport> {
+    pub fn run(&self, mut progress: impl FnMut(Variant)) -> anyhow::Result<PipelineReport> {
         let configs = self.configs()?;
         let runtime = PluginRuntime::new()?;
         let mut summaries: Vec<Vec<(Summary, Option<u64>)>> = vec![Vec::new(); configs.len()];
         let mut peak_rss_per_row = true;
         for _ in 0..self.runs {
-            for ((chain, sink, config), runs) in configs.iter().zip(&mut summaries) {
+            for ((variant, config), runs) in configs.iter().zip(&mut summaries) {
                 peak_rss_per_row &= rss::reset_peak();
                 let summary = Pipeline::build(config, &runtime)
                     .and_then(Pipeline::run)
-                    .with_context(|| format!("pipeline with chain {chain:?} into {sink:?}"))?;
+                    .with_context(|| format!("pipeline {}", variant.label()))?;
                 if !summary.is_balanced() {
-                    anyhow::bail!("records went missing with chain {chain:?} into {sink:?}");
+                    anyhow::bail!("records went missing in pipeline {}", variant.label());
                 }
                 runs.push((summary, rss::peak_kib()));
-                progress(*chain, *sink);
+                progress(*variant);
             }
         }
         let rows = configs
             .iter()
             .zip(summaries)
-            .filter_map(|((chain, sink, _), runs)| row(*chain, *sink, runs))
+            .filter_map(|((variant, _), runs)| row(*variant, runs))
             .collect();
         Ok(PipelineReport {
             inputs: self
@@ -181,41 +206,30 @@ impl PipelineBench {
                 .map(|p| p.display().to_string())
                 .collect(),
             runs: self.runs,
-            batch_size: configs.first().map_or(0, |(_, _, c)| c.pipeline.batch_size),
+            batch_size: configs.first().map_or(0, |(_, c)| c.pipeline.batch_size),
             peak_rss_per_row,
             rows,
         })
     }
 }
 
-fn row(
-    chain: ChainKind,
-    sink: SinkKind,
-    mut runs: Vec<(Summary, Option<u64>)>,
-) -> Option<PipelineRow> {
-    let records_per_second = Spread::of(
-        &runs
-            .iter()
-            .map(|(s, _)| s.records_per_second)
-            .collect::<Vec<_>>(),
-    )?;
-    let megabytes_per_second = Spread::of(
-        &runs
-            .iter()
-            .map(|(s, _)| s.megabytes_per_second)
-            .collect::<Vec<_>>(),
-    )?;
+fn row(variant: Variant, mut runs: Vec<(Summary, Option<u64>)>) -> Option<PipelineRow> {
+    let spread =
+        |of: fn(&Summary) -> f64| Spread::of(&runs.iter().map(|(s, _)| of(s)).collect::<Vec<_>>());
+    let records_per_second = spread(|s| s.records_per_second)?;
+    let megabytes_per_second = spread(|s| s.megabytes_per_second)?;
+    let records_per_cpu_second = spread(|s| s.records_in as f64 / s.cpu_seconds.max(1e-9))?;
     let peak_rss_kib = runs.iter().filter_map(|(_, peak)| *peak).max();
     runs.sort_by(|a, b| a.0.records_per_second.total_cmp(&b.0.records_per_second));
     let (median, _) = runs.swap_remove(runs.len() / 2);
     Some(PipelineRow {
-        chain,
-        sink,
+        variant,
         records_in: median.records_in,
         written: median.written,
         bytes_in: median.bytes_in,
         records_per_second,
         megabytes_per_second,
+        records_per_cpu_second,
         stages: median.stages,
         plugins: median
             .plugins
@@ -227,12 +241,16 @@ fn row(
 }
 
 impl PipelineReport {
-    /// `row`'s median records/s over the same sink's without plugins.
+    /// `row`'s median records/s over the same sink's and workers' without
+    /// plugins.
     pub fn ratio_to_no_plugin(&self, row: &PipelineRow) -> Option<f64> {
-        let base = self
-            .rows
-            .iter()
-            .find(|r| r.chain == ChainKind::None && r.sink == row.sink)?;
+        let base = self.rows.iter().find(|r| {
+            r.variant
+                == Variant {
+                    chain: ChainKind::None,
+                    ..row.variant
+                }
+        })?;
         Some(row.records_per_second.median / base.records_per_second.median)
     }
 }
@@ -243,9 +261,13 @@ fn name<T: clap::ValueEnum>(value: &T) -> String {
         .map_or_else(String::new, |v| v.get_name().to_owned())
 }
 
-impl PipelineRow {
+impl Variant {
     pub fn label(&self) -> String {
-        format!("{} -> {}", name(&self.chain), name(&self.sink))
+        let workers = match self.workers {
+            1 => "1 worker".to_owned(),
+            n => format!("{n} workers"),
+        };
+        format!("{} -> {}, {workers}", name(&self.chain), name(&self.sink))
     }
 }
 
@@ -260,12 +282,13 @@ impl fmt::Display for PipelineReport {
         )?;
         writeln!(
             f,
-            "{:<20} {:>8} {:>10} {:>17} {:>7} {:>8} {:>6} {:>7} {:>7} {:>6} {:>6} {:>10}",
-            "chain -> sink",
+            "{:<32} {:>8} {:>10} {:>17} {:>7} {:>10} {:>8} {:>6} {:>7} {:>7} {:>6} {:>6} {:>10}",
+            "chain -> sink, workers",
             "records",
             "records/s",
             "min-max",
             "MB/s",
+            "rec/CPU-s",
             "vs none",
             "read",
             "decode",
@@ -286,12 +309,13 @@ impl fmt::Display for PipelineReport {
             let s = &row.stages;
             writeln!(
                 f,
-                "{:<20} {:>8} {:>10.0} {:>17} {:>7.1} {:>8} {:>6.3} {:>7.3} {:>7.3} {:>6.3} {:>6.3} {:>10}",
-                row.label(),
+                "{:<32} {:>8} {:>10.0} {:>17} {:>7.1} {:>10.0} {:>8} {:>6.3} {:>7.3} {:>7.3} {:>6.3} {:>6.3} {:>10}",
+                row.variant.label(),
                 row.records_in,
                 rps.median,
                 format!("{:.0}-{:.0}", rps.min, rps.max),
                 row.megabytes_per_second.median,
+                row.records_per_cpu_second.median,
                 ratio,
                 s.read,
                 s.decode,
@@ -301,7 +325,7 @@ impl fmt::Display for PipelineReport {
                 rss
             )?;
             for (plugin, busy) in &row.plugins {
-                writeln!(f, "{:<20}   plugin {plugin}: {busy:.3} s busy", "")?;
+                writeln!(f, "{:<32}   plugin {plugin}: {busy:.3} s busy", "")?;
             }
         }
         if !self.peak_rss_per_row {

@@ -74,6 +74,9 @@ struct PipelineArgs {
     /// Records per plugin call (default: the pipeline's).
     #[arg(long)]
     batch_size: Option<usize>,
+    /// Worker thread counts to compare (default: 1 and one per core).
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u32).range(1..))]
+    workers: Vec<u32>,
     /// Where identity.wasm, flatten_retweets.wasm and prune_fields.wasm are.
     #[arg(long, default_value = "target/wasm32-wasip2/wasm")]
     plugin_dir: PathBuf,
@@ -145,12 +148,14 @@ fn pipeline(args: PipelineArgs) -> anyhow::Result<()> {
         sinks: args.sink,
         runs: args.runs as usize,
         batch_size: args.batch_size,
+        workers: worker_counts(&args.workers),
         plugin_dir: args.plugin_dir,
         bulk_output: args.bulk_output,
         dead_letter: args.dead_letter,
     };
-    let bar = progress_bar((bench.runs * bench.chains.len() * bench.sinks.len()) as u64);
-    let report = bench.run(|_, _| bar.inc(1));
+    let runs = bench.runs * bench.chains.len() * bench.sinks.len() * bench.workers.len();
+    let bar = progress_bar(runs as u64);
+    let report = bench.run(|_| bar.inc(1));
     bar.finish_and_clear();
     let report = report?;
     print!("{report}");
@@ -159,7 +164,7 @@ fn pipeline(args: PipelineArgs) -> anyhow::Result<()> {
             .rows
             .iter()
             .map(|row| Bar {
-                label: row.label(),
+                label: row.variant.label(),
                 value: row.records_per_second,
             })
             .collect();
@@ -169,6 +174,17 @@ fn pipeline(args: PipelineArgs) -> anyhow::Result<()> {
         write(path, serde_json::to_string_pretty(&report)?)?;
     }
     Ok(())
+}
+
+/// The `--workers` list, or 1 and one per core.
+fn worker_counts(requested: &[u32]) -> Vec<usize> {
+    if !requested.is_empty() {
+        return requested.iter().map(|&n| n as usize).collect();
+    }
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut counts = vec![1, cores];
+    counts.dedup();
+    counts
 }
 
 /// A bar on standard error; indicatif hides it when that is not a terminal.

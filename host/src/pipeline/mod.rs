@@ -8,25 +8,35 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
+use self::workers::{Processed, Worker, WorkerPool};
 use crate::config::PipelineConfig;
-use crate::decode::{Decoded, Decoder};
+use crate::decode::Decoder;
 use crate::guard::{Guard, MappingShape};
 use crate::plugin::{Chain, PluginRuntime};
-use crate::record::{DeadLetter, Document};
+use crate::record::DeadLetter;
 use crate::report::Summary;
 use crate::sink::{self, DeadLetterSink, Delivery, Sink};
 use crate::source::{self, Batch, Source};
 
+mod workers;
+
 pub struct Pipeline {
+    workers: Vec<Worker>,
+    outlet: Outlet,
+}
+
+/// The sequential part: reads batches, hands them to the workers, and takes
+/// their results in read order through the guard and into the sinks.
+struct Outlet {
     source: Box<dyn Source>,
-    decoder: Decoder,
-    chain: Chain,
     guard: Guard,
     sink: Box<dyn Sink>,
     dead_letters: DeadLetterSink,
     batch_size: usize,
     commit_interval: Duration,
     stop: Arc<AtomicBool>,
+    before: MappingShape,
+    after: MappingShape,
 }
 
 impl Pipeline {
@@ -42,6 +52,10 @@ impl Pipeline {
             tracing::info!(plugin = %plugin.name, bytes = plugin.size_bytes,
                 compile_ms = plugin.compile_time.as_millis() as u64, "plugin loaded");
         }
+        let decoder = Decoder::new(config.decode.double_encoded);
+        let workers = (0..worker_count(config.pipeline.workers))
+            .map(|_| Ok(Worker::new(decoder, Chain::new(&plugins)?)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let mut sink =
             sink::from_config(&config.sink, &config.guard).context("opening the sink")?;
         // The guard's budgets start from what the sink's indices already
@@ -53,10 +67,8 @@ impl Pipeline {
         {
             guard.seed(&index, &mappings);
         }
-        Ok(Pipeline {
+        let outlet = Outlet {
             source: source::from_config(&config.source).context("opening the source")?,
-            decoder: Decoder::new(config.decode.double_encoded),
-            chain: Chain::new(&plugins)?,
             guard,
             sink,
             dead_letters: DeadLetterSink::from_config(&config.dead_letter)
@@ -64,13 +76,123 @@ impl Pipeline {
             batch_size: config.pipeline.batch_size,
             commit_interval: Duration::from_millis(config.pipeline.commit_interval_ms),
             stop: Arc::new(AtomicBool::new(false)),
-        })
+            before: MappingShape::new(),
+            after: MappingShape::new(),
+        };
+        Ok(Pipeline { workers, outlet })
     }
 
     /// A flag that, once set, ends the run at the next batch boundary (after
-    /// the batch in flight is written and flushed).
+    /// the batches in flight are written and flushed).
     pub fn stop_handle(&self) -> Arc<AtomicBool> {
-        self.stop.clone()
+        self.outlet.stop.clone()
+    }
+
+    pub fn run(self) -> anyhow::Result<Summary> {
+        let started = Instant::now();
+        let cpu_started = process_cpu_seconds();
+        let Pipeline {
+            workers,
+            mut outlet,
+        } = self;
+        let mut summary = Summary::default();
+        let (outcome, plugins) = std::thread::scope(|scope| {
+            let mut pool = WorkerPool::spawn(scope, workers);
+            let outcome = outlet.drive(&mut pool, &mut summary);
+            (outcome, pool.finish())
+        });
+        outcome?;
+        summary.before = (&outlet.before).into();
+        summary.after = (&outlet.after).into();
+        summary.guard = outlet.guard.stats();
+        summary.plugins = plugins;
+        let elapsed = started.elapsed().as_secs_f64();
+        summary.elapsed_seconds = elapsed;
+        summary.cpu_seconds = process_cpu_seconds() - cpu_started;
+        summary.records_per_second = summary.records_in as f64 / elapsed.max(1e-9);
+        summary.megabytes_per_second = summary.bytes_in as f64 / 1e6 / elapsed.max(1e-9);
+        Ok(summary)
+    }
+}
+
+impl Outlet {
+    /// Keeps the workers busy until the input ends or a stop is asked for.
+    /// Reading pauses while a commit is due, because a commit may only cover
+    /// records that have left the pipeline: the batches in flight are
+    /// finished first.
+    fn drive(&mut self, pool: &mut WorkerPool<'_>, summary: &mut Summary) -> anyhow::Result<()> {
+        let mut last_commit = Instant::now();
+        let mut input_ended = false;
+        loop {
+            let commit_due = last_commit.elapsed() >= self.commit_interval;
+            let stopping = self.stop.load(Ordering::Relaxed);
+            if !(input_ended || commit_due || stopping) {
+                input_ended = self.read(pool, summary)?;
+            }
+            if pool.in_flight() > 0 {
+                let processed = pool.next_result()?;
+                self.finish(processed, summary)?;
+                continue;
+            }
+            if commit_due {
+                self.commit(summary)?;
+                last_commit = Instant::now();
+            }
+            if stopping && !input_ended {
+                summary.interrupted = true;
+                break;
+            }
+            if input_ended {
+                break;
+            }
+        }
+        self.commit(summary)
+    }
+
+    /// Reads batches until the pool is full or the source has nothing right
+    /// now; `true` once the input has ended.
+    fn read(&mut self, pool: &mut WorkerPool<'_>, summary: &mut Summary) -> anyhow::Result<bool> {
+        while pool.in_flight() < pool.capacity() {
+            let clock = Instant::now();
+            let batch = self.source.next_batch(self.batch_size)?;
+            summary.stages.read += clock.elapsed().as_secs_f64();
+            match batch {
+                Batch::Records(records) => {
+                    summary.records_in += records.len() as u64;
+                    summary.bytes_in += records.iter().map(|r| r.bytes.len() as u64).sum::<u64>();
+                    pool.submit(records);
+                }
+                Batch::Idle => return Ok(false),
+                Batch::End => return Ok(true),
+            }
+        }
+        Ok(false)
+    }
+
+    /// Takes one batch's worker result through the guard and into the sinks.
+    fn finish(&mut self, processed: Processed, summary: &mut Summary) -> anyhow::Result<()> {
+        summary.unwrapped += processed.unwrapped;
+        summary.dropped += processed.dropped;
+        summary.split_added += processed.split_added;
+        summary.stages.decode += processed.decode_seconds;
+        summary.stages.plugins += processed.plugin_seconds;
+        self.before.merge(&processed.shape_before);
+
+        let mut clock = StageClock::start();
+        let mut dead_letters = processed.dead_letters;
+        let mut checked = Vec::with_capacity(processed.documents.len());
+        for document in processed.documents {
+            match self.guard.check(document, |value| self.after.add(value)) {
+                Ok(document) => checked.push(document),
+                Err(letter) => dead_letters.push(letter),
+            }
+        }
+        summary.stages.guard += clock.lap();
+
+        let delivery = self.sink.write(checked)?;
+        self.settle(delivery, dead_letters, summary)?;
+        summary.stages.sink += clock.lap();
+        Ok(())
     }
 
     /// Settles and flushes every output, then lets the source commit past
@@ -96,81 +218,26 @@ impl Pipeline {
         summary.count_dead_letters(&dead_letters);
         Ok(())
     }
+}
 
-    pub fn run(mut self) -> anyhow::Result<Summary> {
-        let started = Instant::now();
-        let mut summary = Summary::default();
-        let mut before = MappingShape::new();
-        let mut after = MappingShape::new();
-        let mut last_commit = Instant::now();
-        loop {
-            if last_commit.elapsed() >= self.commit_interval {
-                self.commit(&mut summary)?;
-                last_commit = Instant::now();
-            }
-            if self.stop.load(Ordering::Relaxed) {
-                summary.interrupted = true;
-                break;
-            }
-            let mut clock = StageClock::start();
-            let batch = match self.source.next_batch(self.batch_size)? {
-                Batch::Records(records) => records,
-                Batch::Idle => continue,
-                Batch::End => break,
-            };
-            summary.records_in += batch.len() as u64;
-            summary.bytes_in += batch.iter().map(|r| r.bytes.len() as u64).sum::<u64>();
-
-            summary.stages.read += clock.lap();
-
-            let mut dead_letters: Vec<DeadLetter> = Vec::new();
-            let mut documents: Vec<Document> = Vec::with_capacity(batch.len());
-            for raw in batch {
-                match self.decoder.decode(raw, |value| before.add(value)) {
-                    Decoded::Document(document) => documents.push(document),
-                    Decoded::Unwrapped(document) => {
-                        summary.unwrapped += 1;
-                        documents.push(document);
-                    }
-                    Decoded::DeadLetter(letter) => dead_letters.push(letter),
-                }
-            }
-
-            summary.stages.decode += clock.lap();
-
-            let output = self.chain.run(documents)?;
-            summary.dropped += output.dropped;
-            summary.split_added += output.split_added;
-            dead_letters.extend(output.dead_letters);
-
-            summary.stages.plugins += clock.lap();
-
-            let mut checked = Vec::with_capacity(output.documents.len());
-            for document in output.documents {
-                match self.guard.check(document, |value| after.add(value)) {
-                    Ok(document) => checked.push(document),
-                    Err(letter) => dead_letters.push(letter),
-                }
-            }
-
-            summary.stages.guard += clock.lap();
-
-            let delivery = self.sink.write(checked)?;
-            self.settle(delivery, dead_letters, &mut summary)?;
-            summary.stages.sink += clock.lap();
-        }
-        self.commit(&mut summary)?;
-
-        summary.before = (&before).into();
-        summary.after = (&after).into();
-        summary.guard = self.guard.stats();
-        summary.plugins = self.chain.stats().cloned().collect();
-        let elapsed = started.elapsed().as_secs_f64();
-        summary.elapsed_seconds = elapsed;
-        summary.records_per_second = summary.records_in as f64 / elapsed.max(1e-9);
-        summary.megabytes_per_second = summary.bytes_in as f64 / 1e6 / elapsed.max(1e-9);
-        Ok(summary)
+/// `0` (the default) means one worker per core.
+fn worker_count(configured: usize) -> usize {
+    match configured {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
     }
+}
+
+/// CPU time of the whole process (every thread), user and system.
+fn process_cpu_seconds() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a whole `rusage` into the pointer it is given.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 /// Wall time between consecutive stages of one batch.

@@ -39,6 +39,20 @@ pub struct StageStats {
     pub busy_seconds: f64,
 }
 
+impl StageStats {
+    /// Adds another instance's counters of the same plugin (one per worker).
+    pub fn absorb(&mut self, other: &StageStats) {
+        self.records_in += other.records_in;
+        self.passed += other.passed;
+        self.replaced += other.replaced;
+        self.dropped += other.dropped;
+        self.split += other.split;
+        self.rejected += other.rejected;
+        self.faults += other.faults;
+        self.busy_seconds += other.busy_seconds;
+    }
+}
+
 pub struct Chain {
     stages: Vec<ChainStage>,
 }

@@ -32,9 +32,14 @@ pub struct Summary {
     /// Documents the guard rewrote to fit the limits.
     pub guard: GuardStats,
     pub plugins: Vec<StageStats>,
-    /// Wall time spent in each stage, summed over batches.
+    /// Time spent in each stage, summed over batches (decode and plugins
+    /// run on several workers at once, so their sum can exceed the run's
+    /// wall time).
     pub stages: StageSeconds,
     pub elapsed_seconds: f64,
+    /// CPU time of the process over the run, every thread together:
+    /// `records_in / cpu_seconds` is the rate per core.
+    pub cpu_seconds: f64,
     pub records_per_second: f64,
     pub megabytes_per_second: f64,
     /// The run was stopped (SIGINT) before its input ended.

@@ -1,0 +1,169 @@
+//! The parallel part of the pipeline: decode and the plugin chain, on worker
+//! threads that each own their decoder and plugin instances.
+//!
+//! Batch `n` goes to worker `n % workers` and its result is taken back from
+//! the same worker, so results come back in the order the batches were read
+//! without a reorder buffer: order within a file or a Kafka partition is
+//! kept, and so is everything the sequential stages after the workers decide
+//! by arrival (the guard's index budgets, first-seen field kinds).
+
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::{Scope, ScopedJoinHandle};
+use std::time::Instant;
+
+use crate::decode::{Decoded, Decoder};
+use crate::guard::MappingShape;
+use crate::plugin::chain::StageStats;
+use crate::plugin::{Chain, PluginError};
+use crate::record::{DeadLetter, Document, RawRecord};
+
+/// Batches queued per worker beyond the one it works on: enough to keep it
+/// busy while the sequential stages handle another worker's result, few
+/// enough that memory stays a small multiple of one batch.
+const QUEUED_PER_WORKER: usize = 1;
+
+/// What the workers made of one batch.
+pub struct Processed {
+    pub documents: Vec<Document>,
+    pub dead_letters: Vec<DeadLetter>,
+    pub dropped: u64,
+    pub split_added: u64,
+    pub unwrapped: u64,
+    /// The fields of the batch as read, for the run summary's "before"
+    /// shape; merged in batch order, it equals a sequential census.
+    pub shape_before: MappingShape,
+    pub decode_seconds: f64,
+    pub plugin_seconds: f64,
+}
+
+/// One thread's share of the work.
+pub struct Worker {
+    decoder: Decoder,
+    chain: Chain,
+}
+
+impl Worker {
+    pub fn new(decoder: Decoder, chain: Chain) -> Self {
+        Worker { decoder, chain }
+    }
+
+    fn process(&mut self, batch: Vec<RawRecord>) -> Result<Processed, PluginError> {
+        let started = Instant::now();
+        let mut shape_before = MappingShape::new();
+        let mut dead_letters = Vec::new();
+        let mut documents = Vec::with_capacity(batch.len());
+        let mut unwrapped = 0;
+        for raw in batch {
+            match self.decoder.decode(raw, |value| shape_before.add(value)) {
+                Decoded::Document(document) => documents.push(document),
+                Decoded::Unwrapped(document) => {
+                    unwrapped += 1;
+                    documents.push(document);
+                }
+                Decoded::DeadLetter(letter) => dead_letters.push(letter),
+            }
+        }
+        let decoded = Instant::now();
+        let output = self.chain.run(documents)?;
+        dead_letters.extend(output.dead_letters);
+        Ok(Processed {
+            documents: output.documents,
+            dead_letters,
+            dropped: output.dropped,
+            split_added: output.split_added,
+            unwrapped,
+            shape_before,
+            decode_seconds: decoded.duration_since(started).as_secs_f64(),
+            plugin_seconds: decoded.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+/// Worker threads inside a [`std::thread::scope`], fed round-robin.
+pub struct WorkerPool<'scope> {
+    jobs: Vec<SyncSender<Vec<RawRecord>>>,
+    results: Vec<Receiver<Result<Processed, PluginError>>>,
+    threads: Vec<ScopedJoinHandle<'scope, Chain>>,
+    sent: u64,
+    received: u64,
+}
+
+impl<'scope> WorkerPool<'scope> {
+    pub fn spawn<'env>(scope: &'scope Scope<'scope, 'env>, workers: Vec<Worker>) -> Self {
+        let mut pool = WorkerPool {
+            jobs: Vec::new(),
+            results: Vec::new(),
+            threads: Vec::new(),
+            sent: 0,
+            received: 0,
+        };
+        for (index, mut worker) in workers.into_iter().enumerate() {
+            let (job_tx, job_rx) = sync_channel::<Vec<RawRecord>>(QUEUED_PER_WORKER);
+            let (result_tx, result_rx) = sync_channel(QUEUED_PER_WORKER + 1);
+            let thread = std::thread::Builder::new()
+                .name(format!("sluice-worker-{index}"))
+                .spawn_scoped(scope, move || {
+                    // Ends when the pool hangs up (end of input, or the run
+                    // failed and the pool was dropped).
+                    for batch in job_rx {
+                        if result_tx.send(worker.process(batch)).is_err() {
+                            break;
+                        }
+                    }
+                    worker.chain
+                })
+                .expect("spawning a worker thread");
+            pool.jobs.push(job_tx);
+            pool.results.push(result_rx);
+            pool.threads.push(thread);
+        }
+        pool
+    }
+
+    /// Batches handed to workers whose results have not been taken yet.
+    pub fn in_flight(&self) -> usize {
+        (self.sent - self.received) as usize
+    }
+
+    /// How many batches may be in flight before the pool is full.
+    pub fn capacity(&self) -> usize {
+        self.jobs.len() * (QUEUED_PER_WORKER + 1)
+    }
+
+    pub fn submit(&mut self, batch: Vec<RawRecord>) {
+        let worker = (self.sent % self.jobs.len() as u64) as usize;
+        self.jobs[worker]
+            .send(batch)
+            .expect("a worker lives as long as its pool");
+        self.sent += 1;
+    }
+
+    /// The result of the oldest batch in flight, waiting for it.
+    pub fn next_result(&mut self) -> Result<Processed, PluginError> {
+        debug_assert!(self.in_flight() > 0);
+        let worker = (self.received % self.results.len() as u64) as usize;
+        self.received += 1;
+        self.results[worker]
+            .recv()
+            .expect("a worker answers every batch it takes")
+    }
+
+    /// Stops the workers (after the batches in flight) and sums their
+    /// plugin counters, plugin by plugin.
+    pub fn finish(self) -> Vec<StageStats> {
+        drop(self.jobs);
+        drop(self.results);
+        let mut totals: Vec<StageStats> = Vec::new();
+        for thread in self.threads {
+            let chain = thread.join().expect("a worker thread panicked");
+            if totals.is_empty() {
+                totals = chain.stats().cloned().collect();
+            } else {
+                for (total, stats) in totals.iter_mut().zip(chain.stats()) {
+                    total.absorb(stats);
+                }
+            }
+        }
+        totals
+    }
+}
