@@ -87,7 +87,8 @@ fi
 echo "uptime before: $(uptime)"
 topic="tweets"
 produced="$(./target/release/sluice produce data --brokers "$brokers" --topic "$topic" \
-    --partitions "$PARTITIONS" --repeat "$REPEAT" | tee /dev/stderr | tail -n 1)"
+    --partitions "$PARTITIONS" --repeat "$REPEAT" | tail -n 1)"
+echo "$produced"
 records="$(sed -n 's/^produced \([0-9]*\) records.*/\1/p' <<<"$produced")"
 if [ -z "$records" ]; then
     echo "could not read the produced count from: $produced" >&2
