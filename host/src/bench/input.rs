@@ -36,7 +36,7 @@ pub enum InputError {
     NotAFile { path: String },
     #[error("{path} is empty: there is nothing to parse")]
     Empty { path: String },
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         path: String,
         source: std::io::Error,

@@ -14,7 +14,9 @@ use anyhow::Context;
 
 use super::rss;
 use super::stats::Spread;
-use crate::config::{DEFAULT_PIPELINE, PipelineConfig, PluginConfig, SinkConfig, SourceConfig};
+use crate::config::{
+    DEFAULT_PIPELINE, DeadLetterConfig, PipelineConfig, PluginConfig, SinkConfig, SourceConfig,
+};
 use crate::pipeline::Pipeline;
 use crate::plugin::PluginRuntime;
 use crate::report::{StageSeconds, Summary};
@@ -139,7 +141,7 @@ impl PipelineBench {
                         target: target.clone(),
                     },
                 };
-                config.dead_letter.path = self.dead_letter.clone();
+                config.dead_letter = DeadLetterConfig::file(self.dead_letter.clone());
                 if let Some(size) = self.batch_size {
                     config.pipeline.batch_size = size;
                 }

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use anyhow::Context;
 use clap::Args;
 
-use crate::config::{DEFAULT_PIPELINE, PipelineConfig, SinkConfig, SourceConfig};
+use crate::config::{DEFAULT_PIPELINE, DeadLetterConfig, PipelineConfig, SinkConfig, SourceConfig};
 use crate::pipeline::Pipeline;
 use crate::plugin::PluginRuntime;
 
@@ -102,7 +102,7 @@ fn apply_overrides(config: &mut PipelineConfig, args: &RunArgs) {
         }
     }
     if let Some(path) = &args.dead_letter {
-        config.dead_letter.path = path.clone();
+        config.dead_letter = DeadLetterConfig::file(path.clone());
     }
     if let Some(size) = args.batch_size {
         config.pipeline.batch_size = size;

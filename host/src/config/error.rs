@@ -3,7 +3,7 @@ use std::path::PathBuf;
 /// Why a pipeline file was refused. Each message names the key at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read pipeline file {}: {source}", path.display())]
+    #[error("cannot read pipeline file {}", path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,

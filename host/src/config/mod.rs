@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 mod error;
+pub mod librdkafka;
 pub use error::ConfigError;
 
 /// The pipeline the demo runs when `sluice run` gets no `--config`.
@@ -267,6 +268,20 @@ pub struct DeadLetterConfig {
     /// (`message.timeout.ms`, `compression.type`, `security.protocol`, ...).
     #[serde(default)]
     pub settings: BTreeMap<String, toml::Value>,
+}
+
+impl DeadLetterConfig {
+    /// Dead letters to the file at `path` (what `--dead-letter` asks for,
+    /// whatever the pipeline file says).
+    pub fn file(path: PathBuf) -> Self {
+        DeadLetterConfig {
+            kind: DeadLetterKind::File,
+            path,
+            brokers: Vec::new(),
+            topic: String::new(),
+            settings: BTreeMap::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

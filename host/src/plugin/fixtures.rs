@@ -37,7 +37,7 @@ const SHOWN_PATHS: usize = 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FixtureError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,

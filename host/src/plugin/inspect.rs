@@ -20,7 +20,7 @@ const PACKAGE: &str = "sluice:filter";
 
 #[derive(Debug, thiserror::Error)]
 pub enum InspectError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         path: String,
         source: std::io::Error,

@@ -18,7 +18,7 @@ pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum PluginError {
-    #[error("plugin `{name}`: cannot read {path}: {source}")]
+    #[error("plugin `{name}`: cannot read {path}")]
     Read {
         name: String,
         path: String,

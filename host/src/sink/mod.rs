@@ -22,7 +22,7 @@ use crate::record::{DeadLetter, Document};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SinkError {
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     Io {
         path: String,
         source: std::io::Error,

@@ -13,14 +13,14 @@ use crate::record::RawRecord;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         path: String,
         source: std::io::Error,
     },
     #[error("{path} is not a search API envelope: {reason}")]
     Envelope { path: String, reason: String },
-    #[error("kafka: {doing}: {source}")]
+    #[error("kafka: {doing}")]
     Kafka {
         doing: String,
         source: rdkafka::error::KafkaError,

@@ -31,7 +31,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer, ProducerContext};
 use rdkafka::util::Timeout;
 use rdkafka::{ClientConfig, ClientContext};
 
-use crate::config::{ConfigError, DeadLetterConfig};
+use crate::config::{ConfigError, DeadLetterConfig, librdkafka};
 use crate::record::{DeadLetter, Origin};
 use crate::sink::SinkError;
 
@@ -78,49 +78,16 @@ pub fn validate(config: &DeadLetterConfig) -> Result<(), ConfigError> {
             "is missing: name the topic dead letters go to",
         ));
     }
-    for (key, value) in &config.settings {
-        let dotted = format!("dead_letter.settings.{key}");
-        if let Some((_, instead)) = OWNED_SETTINGS.iter().find(|(owned, _)| owned == key) {
-            return Err(ConfigError::invalid(
-                &dotted,
-                format!("is set by sluice: {instead}"),
-            ));
-        }
-        if setting_text(value).is_none() {
-            return Err(ConfigError::invalid(
-                &dotted,
-                "must be a string, number or boolean",
-            ));
-        }
-    }
-    Ok(())
+    librdkafka::validate("dead_letter.settings", &config.settings, OWNED_SETTINGS)
 }
 
 fn client_config(config: &DeadLetterConfig) -> ClientConfig {
-    let mut client = ClientConfig::new();
-    for (key, value) in DEFAULT_SETTINGS {
-        client.set(*key, *value);
-    }
+    let mut client = librdkafka::client_config(DEFAULT_SETTINGS, &config.settings);
     client
         .set("bootstrap.servers", config.brokers.join(","))
         .set("acks", "all")
         .set("enable.idempotence", "true");
-    for (key, value) in &config.settings {
-        if let Some(text) = setting_text(value) {
-            client.set(key, text);
-        }
-    }
     client
-}
-
-fn setting_text(value: &toml::Value) -> Option<String> {
-    match value {
-        toml::Value::String(text) => Some(text.clone()),
-        toml::Value::Integer(number) => Some(number.to_string()),
-        toml::Value::Float(number) => Some(number.to_string()),
-        toml::Value::Boolean(flag) => Some(flag.to_string()),
-        _ => None,
-    }
 }
 
 pub struct KafkaDeadLetters {

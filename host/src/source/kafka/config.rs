@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use rdkafka::ClientConfig;
 use serde::Deserialize;
 
-use crate::config::ConfigError;
+use crate::config::{ConfigError, librdkafka};
 
 /// `type = "kafka"`: a consumer group reading one or more topics.
 #[derive(Debug, Clone, Deserialize)]
@@ -101,30 +101,12 @@ impl KafkaConfig {
                 "works with one topic only (end-of-partition events do not name the topic)",
             ));
         }
-        for (key, value) in &self.settings {
-            let dotted = format!("source.settings.{key}");
-            if let Some((_, instead)) = OWNED_SETTINGS.iter().find(|(owned, _)| owned == key) {
-                return Err(ConfigError::invalid(
-                    &dotted,
-                    format!("is set by sluice: {instead}"),
-                ));
-            }
-            if setting_text(value).is_none() {
-                return Err(ConfigError::invalid(
-                    &dotted,
-                    "must be a string, number or boolean",
-                ));
-            }
-        }
-        Ok(())
+        librdkafka::validate("source.settings", &self.settings, OWNED_SETTINGS)
     }
 
     /// The consumer's librdkafka configuration.
     pub fn client_config(&self) -> ClientConfig {
-        let mut client = ClientConfig::new();
-        for (key, value) in DEFAULT_SETTINGS {
-            client.set(*key, *value);
-        }
+        let mut client = librdkafka::client_config(DEFAULT_SETTINGS, &self.settings);
         client
             .set("bootstrap.servers", self.brokers.join(","))
             .set("group.id", &self.group_id)
@@ -138,22 +120,7 @@ impl KafkaConfig {
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
             .set("enable.partition.eof", self.stop_at_end.to_string());
-        for (key, value) in &self.settings {
-            if let Some(text) = setting_text(value) {
-                client.set(key, text);
-            }
-        }
         client
-    }
-}
-
-fn setting_text(value: &toml::Value) -> Option<String> {
-    match value {
-        toml::Value::String(text) => Some(text.clone()),
-        toml::Value::Integer(number) => Some(number.to_string()),
-        toml::Value::Float(number) => Some(number.to_string()),
-        toml::Value::Boolean(flag) => Some(flag.to_string()),
-        _ => None,
     }
 }
 
