@@ -214,15 +214,16 @@ impl MappingShape {
         known: Option<&MappingShape>,
     ) {
         let restore = path.len();
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(key);
         // A dotted key is a chain of objects ending in its last segment.
-        let mut segments = key.split('.').peekable();
-        while let Some(segment) = segments.next() {
-            if !path.is_empty() {
-                path.push('.');
-            }
-            path.push_str(segment);
-            if segments.peek().is_some() {
-                self.record_unknown(path, FieldKind::Object, known);
+        // Most keys have no dot; this scan is cheaper than splitting them.
+        if key.as_bytes().contains(&b'.') {
+            let start = restore + usize::from(restore > 0);
+            for (at, _) in path[start..].match_indices('.') {
+                self.record_unknown(&path[..start + at], FieldKind::Object, known);
             }
         }
         self.add_value(path, value, known);
@@ -244,9 +245,17 @@ impl MappingShape {
             for element in elements {
                 self.add_value(path, element, known);
             }
-        } else if let Some(kind) = FieldKind::of_scalar(value) {
-            self.record_unknown(path, kind, known);
+        } else if !self.holds(path, known) {
+            // Classifying a string (date detection) costs more than the
+            // lookup, so a path already held is not classified again.
+            if let Some(kind) = FieldKind::of_scalar(value) {
+                self.record(path, kind);
+            }
         }
+    }
+
+    fn holds(&self, path: &str, known: Option<&MappingShape>) -> bool {
+        known.is_some_and(|k| k.fields.contains_key(path)) || self.fields.contains_key(path)
     }
 
     fn record_unknown(&mut self, path: &str, kind: FieldKind, known: Option<&MappingShape>) {

@@ -52,9 +52,14 @@ impl Pipeline {
             tracing::info!(plugin = %plugin.name, bytes = plugin.size_bytes,
                 compile_ms = plugin.compile_time.as_millis() as u64, "plugin loaded");
         }
-        let decoder = Decoder::new(config.decode.double_encoded);
+        let double_encoded = config.decode.double_encoded;
         let workers = (0..worker_count(config.pipeline.workers))
-            .map(|_| Ok(Worker::new(decoder, Chain::new(&plugins)?)))
+            .map(|_| {
+                Ok(Worker::new(
+                    Decoder::new(double_encoded),
+                    Chain::new(&plugins)?,
+                ))
+            })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let mut sink =
             sink::from_config(&config.sink, &config.guard).context("opening the sink")?;

@@ -29,8 +29,10 @@ pub struct Processed {
     pub dropped: u64,
     pub split_added: u64,
     pub unwrapped: u64,
-    /// The fields of the batch as read, for the run summary's "before"
-    /// shape; merged in batch order, it equals a sequential census.
+    /// The fields of the batch as read that this worker has not reported
+    /// before, for the run summary's "before" shape. Merged in batch order
+    /// this equals a sequential census: a path a worker leaves out was in
+    /// one of its earlier batches, which merges first.
     pub shape_before: MappingShape,
     pub decode_seconds: f64,
     pub plugin_seconds: f64,
@@ -40,11 +42,17 @@ pub struct Processed {
 pub struct Worker {
     decoder: Decoder,
     chain: Chain,
+    /// Every path of the input this worker has reported.
+    reported: MappingShape,
 }
 
 impl Worker {
     pub fn new(decoder: Decoder, chain: Chain) -> Self {
-        Worker { decoder, chain }
+        Worker {
+            decoder,
+            chain,
+            reported: MappingShape::new(),
+        }
     }
 
     fn process(&mut self, batch: Vec<RawRecord>) -> Result<Processed, PluginError> {
@@ -54,7 +62,11 @@ impl Worker {
         let mut documents = Vec::with_capacity(batch.len());
         let mut unwrapped = 0;
         for raw in batch {
-            match self.decoder.decode(raw, |value| shape_before.add(value)) {
+            let reported = &self.reported;
+            match self
+                .decoder
+                .decode(raw, |value| shape_before.add_unknown(value, reported))
+            {
                 Decoded::Document(document) => documents.push(document),
                 Decoded::Unwrapped(document) => {
                     unwrapped += 1;
@@ -63,6 +75,7 @@ impl Worker {
                 Decoded::DeadLetter(letter) => dead_letters.push(letter),
             }
         }
+        self.reported.merge(&shape_before);
         let decoded = Instant::now();
         let output = self.chain.run(documents)?;
         dead_letters.extend(output.dead_letters);

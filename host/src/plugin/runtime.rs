@@ -59,6 +59,12 @@ impl PluginRuntime {
         let mut config = wasmtime::Config::new();
         config.wasm_component_model(true);
         config.epoch_interruption(true);
+        // `perf` sees guest code as anonymous JIT addresses; with
+        // SLUICE_WASM_PERFMAP=1 wasmtime writes /tmp/perf-PID.map so that
+        // `perf report` names the plugins' functions.
+        if std::env::var_os("SLUICE_WASM_PERFMAP").is_some_and(|v| v == "1") {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         // Python and JavaScript components take tens of seconds to compile;
         // the on-disk cache makes every later start of the same plugin cheap.
         match wasmtime::Cache::new(wasmtime::CacheConfig::new()) {
