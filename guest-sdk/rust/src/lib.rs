@@ -43,7 +43,7 @@ pub type Value<'doc> = simd_json::BorrowedValue<'doc>;
 
 /// Everything a filter module usually needs.
 pub mod prelude {
-    pub use crate::{Config, Filter, Value, Verdict};
+    pub use crate::{Config, Filter, Outcome, Value, Verdict};
     pub use simd_json::prelude::*;
     pub use simd_json::value::borrowed::Object;
 }
@@ -57,23 +57,101 @@ pub trait Filter: Sized + 'static {
     /// Decides what happens to one document. Edit it in place and return
     /// [`Verdict::Changed`], or return another verdict.
     fn filter<'doc>(&self, doc: &mut Value<'doc>) -> Verdict<'doc>;
+
+    /// Decides from the record's bytes alone, before they are parsed:
+    /// `Some` is the record's outcome and [`Filter::filter`] is not called;
+    /// `None` (the default) parses the record and calls it. Parsing is most
+    /// of what a plugin costs, so a filter that can answer for some records
+    /// without the document (or, like identity, for all of them) saves it.
+    /// The bytes are whatever the previous stage forwarded, not checked to
+    /// be JSON.
+    fn filter_raw(&self, _record: &[u8]) -> Option<Outcome> {
+        None
+    }
 }
 
 /// Runs `filter` over a batch of records exactly as the WebAssembly export
 /// does: one outcome per record, in order.
 pub fn process_batch<F: Filter>(filter: &F, batch: Vec<Vec<u8>>) -> Vec<Outcome> {
+    // simd-json's scratch space (structural indexes, the padded input copy,
+    // unescaped strings) is allocated once per batch instead of per record;
+    // it grows to the largest record.
+    let mut buffers = simd_json::Buffers::new(batch.iter().map(Vec::len).max().unwrap_or(0));
     batch
         .into_iter()
-        .map(|record| process_record(filter, record))
+        .map(|record| process_record(filter, record, &mut buffers))
         .collect()
 }
 
-fn process_record<F: Filter>(filter: &F, mut record: Vec<u8>) -> Outcome {
+fn process_record<F: Filter>(
+    filter: &F,
+    mut record: Vec<u8>,
+    buffers: &mut simd_json::Buffers,
+) -> Outcome {
+    if let Some(outcome) = filter.filter_raw(&record) {
+        return outcome;
+    }
+    let size_hint = record.len();
     // simd-json parses in place and rewrites the buffer; `Pass` tells the host
     // to reuse its own copy of the original bytes, so that is fine.
-    let mut doc = match simd_json::to_borrowed_value(&mut record) {
+    let mut doc = match simd_json::to_borrowed_value_with_buffers(&mut record, buffers) {
         Ok(doc) => doc,
         Err(error) => return Outcome::Reject(format!("plugin could not parse record: {error}")),
     };
-    Outcome::from_verdict(filter.filter(&mut doc), &doc)
+    Outcome::from_verdict(filter.filter(&mut doc), &doc, size_hint)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::prelude::*;
+    use crate::{Outcome, process_batch};
+
+    /// Drops stream control messages by their first bytes and keeps only the
+    /// text of everything else.
+    struct TextOnly;
+
+    impl Filter for TextOnly {
+        fn init(_config: Config) -> Result<Self, String> {
+            Ok(TextOnly)
+        }
+
+        fn filter<'doc>(&self, doc: &mut Value<'doc>) -> Verdict<'doc> {
+            let Some(text) = doc.get("text").cloned() else {
+                return Verdict::Reject("no text".to_owned());
+            };
+            let mut only = Object::default();
+            only.insert("text".into(), text);
+            *doc = Value::from(only);
+            Verdict::Changed
+        }
+
+        fn filter_raw(&self, record: &[u8]) -> Option<Outcome> {
+            record.starts_with(br#"{"delete""#).then_some(Outcome::Drop)
+        }
+    }
+
+    #[test]
+    fn a_raw_decision_skips_the_document() {
+        let batch = vec![
+            br#"{"delete":{"status":{"id_str":"1"}}}"#.to_vec(),
+            // Not JSON, yet decided before any parse.
+            br#"{"delete" oops"#.to_vec(),
+            br#"{"id_str":"505874918198624256","text":"RT @thsc782_407: #LED"}"#.to_vec(),
+            br#"{"id_str":"2""#.to_vec(),
+        ];
+        let outcomes = process_batch(&TextOnly, batch);
+        assert_eq!(outcomes[0], Outcome::Drop);
+        assert_eq!(outcomes[1], Outcome::Drop);
+        assert_eq!(
+            outcomes[2],
+            Outcome::Replace(br#"{"text":"RT @thsc782_407: #LED"}"#.to_vec())
+        );
+        let Outcome::Reject(reason) = &outcomes[3] else {
+            panic!("{:?}", outcomes[3]);
+        };
+        assert!(
+            reason.starts_with("plugin could not parse record"),
+            "{reason}"
+        );
+    }
 }

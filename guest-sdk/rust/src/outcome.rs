@@ -30,15 +30,26 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub(crate) fn from_verdict(verdict: Verdict<'_>, doc: &Value<'_>) -> Self {
+    /// `size_hint` is the record's length: edited documents are rarely much
+    /// larger, so one allocation of that size usually holds the output where
+    /// growing from nothing would copy it several times.
+    pub(crate) fn from_verdict(verdict: Verdict<'_>, doc: &Value<'_>, size_hint: usize) -> Self {
         match verdict {
             Verdict::Unchanged => Outcome::Pass,
-            Verdict::Changed => Outcome::Replace(doc.encode().into_bytes()),
+            Verdict::Changed => Outcome::Replace(serialize(doc, size_hint)),
             Verdict::Drop => Outcome::Drop,
             Verdict::Split(docs) => {
-                Outcome::Split(docs.iter().map(|d| d.encode().into_bytes()).collect())
+                let each = size_hint / docs.len().max(1);
+                Outcome::Split(docs.iter().map(|d| serialize(d, each)).collect())
             }
             Verdict::Reject(reason) => Outcome::Reject(reason),
         }
     }
+}
+
+fn serialize(doc: &Value<'_>, capacity: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(capacity);
+    doc.write(&mut out)
+        .expect("writing JSON into a Vec cannot fail");
+    out
 }

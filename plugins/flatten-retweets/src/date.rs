@@ -1,17 +1,29 @@
 //! `created_at` as Elasticsearch's date detection recognises it.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use std::sync::LazyLock;
+
+use chrono::format::{Item, Parsed, StrftimeItems, parse};
+use chrono::{SecondsFormat, Utc};
 
 /// The v1.1 API's format, e.g. `Wed Aug 27 13:08:45 +0000 2008`.
 const TWITTER_FORMAT: &str = "%a %b %d %H:%M:%S %z %Y";
 
+/// The format compiled once: `DateTime::parse_from_str` would parse the
+/// format string again for every date.
+static TWITTER_ITEMS: LazyLock<Vec<Item<'static>>> = LazyLock::new(|| {
+    StrftimeItems::new(TWITTER_FORMAT)
+        .parse_to_owned()
+        .expect("the format is valid strftime")
+});
+
 /// Converts a v1.1 `created_at` to ISO-8601 UTC (`2008-08-27T13:08:45Z`),
 /// or `None` when it is not in the API's format.
 pub fn iso_utc(created_at: &str) -> Option<String> {
-    let parsed = DateTime::parse_from_str(created_at, TWITTER_FORMAT).ok()?;
+    let mut parsed = Parsed::new();
+    parse(&mut parsed, created_at, TWITTER_ITEMS.iter()).ok()?;
+    let date = parsed.to_datetime().ok()?;
     Some(
-        parsed
-            .with_timezone(&Utc)
+        date.with_timezone(&Utc)
             .to_rfc3339_opts(SecondsFormat::Secs, true),
     )
 }

@@ -26,6 +26,15 @@ pub fn apply(max_fields: usize, always_keep: &Patterns, doc: &mut Value<'_>) -> 
     let Some(root) = doc.as_object() else {
         return false;
     };
+    // Most documents are far inside the budget: a count that needs no path
+    // tree proves it for them.
+    let mut left = max_fields;
+    if root
+        .values()
+        .all(|value| fits_by_overcount(value, &mut left))
+    {
+        return false;
+    }
     let mut tree = PathTree::default();
     let mut path = String::new();
     tree.add_object(ROOT, root, &mut path, always_keep);
@@ -40,6 +49,33 @@ pub fn apply(max_fields: usize, always_keep: &Patterns, doc: &mut Value<'_>) -> 
 }
 
 const ROOT: usize = 0;
+
+/// Takes `value`'s cost off `left`, counting every value as if it had a path
+/// of its own, and tells whether it fitted. A path costs at most what the
+/// values on it would cost apart (one object, string or scalar among them
+/// decides its cost), so this overcounts: what fits here fits the budget.
+fn fits_by_overcount(value: &Value<'_>, left: &mut usize) -> bool {
+    let cost = match value {
+        Value::Object(obj) => {
+            return take(left, 1) && obj.values().all(|v| fits_by_overcount(v, left));
+        }
+        Value::Array(items) => return items.iter().all(|v| fits_by_overcount(v, left)),
+        Value::String(_) => 2,
+        Value::Static(s) if s.is_null() => 0,
+        Value::Static(_) => 1,
+    };
+    take(left, cost)
+}
+
+fn take(left: &mut usize, cost: usize) -> bool {
+    match left.checked_sub(cost) {
+        Some(rest) => {
+            *left = rest;
+            true
+        }
+        None => false,
+    }
+}
 
 /// Every distinct path of the document, each with what its values cost.
 struct PathTree {

@@ -131,6 +131,11 @@ impl Walk<'_> {
         let Some(max) = self.rules.max_string_length else {
             return;
         };
+        // No more bytes than the limit means no more characters either,
+        // without walking them.
+        if s.len() <= max {
+            return;
+        }
         let Some((cut, _)) = s.char_indices().nth(max) else {
             return;
         };
