@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -245,6 +245,26 @@ fn wait_for(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
     }
 }
 
+/// Sends SIGTERM and waits (at most 30 s) for the process to exit.
+fn stop(run: &mut Child) -> ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &run.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = run.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "sluice still running after SIGTERM"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn sigterm_stops_every_pipeline_and_each_drains_and_commits() {
     let dir = tempfile::tempdir().unwrap();
@@ -267,7 +287,7 @@ fn sigterm_stops_every_pipeline_and_each_drains_and_commits() {
 
     let log = std::fs::File::create(dir.path().join("run.log")).unwrap();
     let mut run = sluice_run(dir.path(), &configs)
-        .stdout(Stdio::piped())
+        .stdout(Stdio::null())
         .stderr(log)
         .spawn()
         .unwrap();
@@ -280,22 +300,7 @@ fn sigterm_stops_every_pipeline_and_each_drains_and_commits() {
         Duration::from_secs(60),
         || written_ids(&alpha_out).len() == 90 && written_ids(&beta_out).len() == 40,
     );
-    let status = Command::new("kill")
-        .args(["-TERM", &run.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = run.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "sluice still running after SIGTERM"
-        );
-        thread::sleep(Duration::from_millis(50));
-    };
+    let status = stop(&mut run);
     let log = std::fs::read_to_string(dir.path().join("run.log")).unwrap();
     assert!(status.success(), "{status}\n{log}");
 
@@ -363,7 +368,7 @@ fn an_invalid_second_file_fails_the_start_naming_it_and_the_key() {
     assert!(broker.committed_offsets("sluice-alpha", "alpha").is_empty());
 }
 
-/// Two file pipelines, both reading data/twitter.json.
+/// A file pipeline reading the 100 statuses of data/twitter.json.
 fn file_pipeline(dir: &Path, name: &str, sink_path: &str) -> PathBuf {
     let toml = format!(
         "[source]\ntype = \"file\"\npaths = [\"{}\"]\n[sink]\ntype = \"ndjson\"\npath = \"{sink_path}\"\n[dead_letter]\npath = \"{name}.dead.ndjson\"\n",
@@ -406,4 +411,89 @@ fn overrides_and_a_shared_output_file_are_refused() {
         "{stderr}"
     );
     assert!(!dir.path().join("first.out.ndjson").exists());
+}
+
+#[test]
+fn a_failing_pipeline_leaves_the_others_running_and_fails_the_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start(Storage::Sqlite(dir.path().join("broker.db")));
+    let healthy_tweets = tweets(500, 30);
+    broker.create_topic("healthy", 2);
+    broker.produce("healthy", &healthy_tweets);
+    // A stream pipeline: it runs until it is stopped.
+    let healthy = PipelineFile {
+        name: "healthy",
+        topic: "healthy",
+        group: "sluice-healthy",
+        stop_at_end: false,
+    }
+    .write(dir.path(), &broker);
+    // Its one malformed line becomes a dead letter for a Kafka topic on a
+    // port nobody listens on: the flush that waits for it fails the run.
+    let mut lines = tweets(0, 20);
+    lines.insert(5, MALFORMED[1].to_vec());
+    write_ndjson(&dir.path().join("broken.ndjson"), &lines);
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(
+        &broken,
+        format!(
+            "[source]\ntype = \"file\"\npaths = [\"broken.ndjson\"]\n[sink]\ntype = \"null\"\n\
+             [dead_letter]\ntype = \"kafka\"\nbrokers = [\"{closed}\"]\ntopic = \"dead\"\n\
+             [dead_letter.settings]\n\"message.timeout.ms\" = 3000\n"
+        ),
+    )
+    .unwrap();
+
+    let log_path = dir.path().join("run.log");
+    let mut run = sluice_run(dir.path(), &[broken, healthy])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let log = || std::fs::read_to_string(&log_path).unwrap();
+    let out = dir.path().join("healthy.out.ndjson");
+    wait_for(
+        "the broken pipeline fails and the healthy one writes its topic",
+        Duration::from_secs(60),
+        || {
+            log().contains("error: pipeline broken failed: ")
+                && written_ids(&out).len() == healthy_tweets.len()
+        },
+    );
+    assert!(
+        run.try_wait().unwrap().is_none(),
+        "the healthy pipeline was stopped by the other's failure:\n{}",
+        log()
+    );
+    let status = stop(&mut run);
+    assert_eq!(status.code(), Some(1), "{}", log());
+    assert!(
+        log().contains("error: 1 of 2 pipelines failed or did not balance: broken"),
+        "{}",
+        log()
+    );
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut run.stdout.take().unwrap(), &mut stdout).unwrap();
+    assert!(stdout.contains("pipeline healthy ("), "{stdout}");
+    assert!(!stdout.contains("pipeline broken ("), "{stdout}");
+
+    let summaries = summaries(dir.path());
+    let healthy = &summaries["healthy"];
+    assert_eq!(healthy["interrupted"], true);
+    assert_eq!(healthy["records_in"], 30);
+    assert_eq!(healthy["written"], 30);
+    let error = summaries["broken"]["error"].as_str().unwrap();
+    assert!(error.contains("not acknowledged by the brokers"), "{error}");
+    assert_eq!(
+        written_ids(&out).into_iter().collect::<BTreeSet<_>>(),
+        ids_of(&healthy_tweets)
+    );
+    assert_eq!(
+        sorted(broker.committed_offsets("sluice-healthy", "healthy")),
+        sorted(broker.end_offsets("healthy"))
+    );
 }

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use clap::Args;
+use serde::Serialize;
 
 use crate::config::{
     ConfigError, DEFAULT_PIPELINE, DeadLetterConfig, DeadLetterKind, PipelineConfig, SinkConfig,
@@ -168,17 +169,19 @@ fn run_several(args: RunArgs) -> anyhow::Result<ExitCode> {
         .map(|(pipeline, _)| pipeline.name.as_str())
         .collect();
     if let Some(path) = &args.summary_json {
-        let by_name: BTreeMap<&str, serde_json::Value> = named
+        let by_name: BTreeMap<&str, Reported> = named
             .iter()
             .zip(&outcomes)
             .map(|(pipeline, outcome)| {
-                let value = match outcome {
-                    Ok(summary) => serde_json::to_value(summary)?,
-                    Err(error) => serde_json::json!({ "error": format!("{error:#}") }),
+                let reported = match outcome {
+                    Ok(summary) => Reported::Ran(summary),
+                    Err(error) => Reported::Failed {
+                        error: format!("{error:#}"),
+                    },
                 };
-                Ok((pipeline.name.as_str(), value))
+                (pipeline.name.as_str(), reported)
             })
-            .collect::<serde_json::Result<_>>()?;
+            .collect();
         write_json(path, &by_name)?;
     }
     if !failed.is_empty() {
@@ -190,6 +193,14 @@ fn run_several(args: RunArgs) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One pipeline's entry in `--summary-json`: its summary, or why it has none.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Reported<'a> {
+    Ran(&'a Summary),
+    Failed { error: String },
 }
 
 /// The overrides replace one pipeline's source or outputs; with several
@@ -301,7 +312,7 @@ fn report_one(pipeline: &Named, outcome: &anyhow::Result<Summary>) {
     match outcome {
         Ok(summary) => {
             let report = format!(
-                "pipeline {} ({})\n{summary}",
+                "pipeline {} ({})\n{summary}\n",
                 pipeline.name,
                 pipeline.path.display()
             );
@@ -326,7 +337,7 @@ fn print_report(report: &str, config: &PipelineConfig) {
     }
 }
 
-fn write_json(path: &Path, value: &impl serde::Serialize) -> anyhow::Result<()> {
+fn write_json(path: &Path, value: &impl Serialize) -> anyhow::Result<()> {
     let json = serde_json::to_vec_pretty(value)?;
     std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))
 }
