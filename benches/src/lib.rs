@@ -55,10 +55,7 @@ pub fn tweet_sample(count: usize) -> anyhow::Result<Vec<Document>> {
         .into_iter()
         .step_by(step)
         .take(count)
-        .map(|r| Document {
-            origin: r.origin,
-            bytes: r.bytes,
-        })
+        .map(|r| Document::new(r.origin, r.bytes))
         .collect())
 }
 

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::sink::BulkAddress;
+
 /// Where a record came from: enough to find it again, and (for Kafka) to
 /// commit past it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +28,20 @@ pub struct RawRecord {
 pub struct Document {
     pub origin: Origin,
     pub bytes: Vec<u8>,
+    /// The index and `_id` the guard found while checking the document, so
+    /// a `_bulk` sink need not parse it again; `None` until then, and after
+    /// anything changes the bytes.
+    pub address: Option<BulkAddress>,
+}
+
+impl Document {
+    pub fn new(origin: Origin, bytes: Vec<u8>) -> Self {
+        Document {
+            origin,
+            bytes,
+            address: None,
+        }
+    }
 }
 
 /// The pipeline stage that refused a record.

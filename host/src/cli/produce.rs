@@ -57,7 +57,12 @@ pub fn run(args: ProduceArgs) -> anyhow::Result<ExitCode> {
         .set("message.timeout.ms", WAIT.as_millis().to_string())
         // Bigger batches: the broker's per-request cost dominates otherwise.
         .set("linger.ms", "20")
-        .set("batch.num.messages", "10000");
+        .set("batch.num.messages", "10000")
+        // Records have no key. librdkafka's sticky partitioner sends keyless
+        // records to one partition for `sticky.partitioning.linger.ms`,
+        // which put a whole small file into one partition; 0 picks a
+        // partition per record, so every partition gets a share.
+        .set("sticky.partitioning.linger.ms", "0");
     for (key, value) in &args.settings {
         client.set(key, value);
     }

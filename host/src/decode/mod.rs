@@ -62,10 +62,7 @@ impl Decoder {
         match value {
             BorrowedValue::Object(_) => {
                 visit(&value);
-                Decoded::Document(Document {
-                    origin: raw.origin,
-                    bytes: raw.bytes,
-                })
+                Decoded::Document(Document::new(raw.origin, raw.bytes))
             }
             BorrowedValue::String(inner) => {
                 let inner = inner.into_owned().into_bytes();
@@ -95,10 +92,7 @@ impl Decoder {
             return Decoded::DeadLetter(dead_letter(raw, reason));
         }
         visit(&value);
-        Decoded::Unwrapped(Document {
-            origin: raw.origin,
-            bytes: inner,
-        })
+        Decoded::Unwrapped(Document::new(raw.origin, inner))
     }
 }
 

@@ -100,9 +100,9 @@ impl Guard {
                 ));
             }
         };
-        let index = match &self.router {
+        let (index, address) = match &self.router {
             Some(router) => match router.address_of(&value) {
-                Ok(address) => address.index,
+                Ok(address) => (address.index.clone(), Some(address)),
                 // No index to budget for: the sink dead-letters it with
                 // this same reason.
                 Err(_) => {
@@ -111,7 +111,7 @@ impl Guard {
                     return Ok(one_line(document));
                 }
             },
-            None => String::new(),
+            None => (String::new(), None),
         };
         let budget = self.indices.entry(index.clone()).or_default();
         let (added, whole) = measure(&value, budget, &self.limits);
@@ -119,6 +119,7 @@ impl Guard {
             budget.merge(&added);
             visit(&value);
             drop(value);
+            document.address = address;
             return Ok(one_line(document));
         };
         drop(value);

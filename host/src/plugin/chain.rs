@@ -124,12 +124,12 @@ impl ChainStage {
             let reason = match result {
                 Ok(Outcome::Pass) => {
                     self.stats.passed += 1;
-                    next.push(Document { origin, bytes });
+                    next.push(Document::new(origin, bytes));
                     continue;
                 }
                 Ok(Outcome::Replace(bytes)) => {
                     self.stats.replaced += 1;
-                    next.push(Document { origin, bytes });
+                    next.push(Document::new(origin, bytes));
                     continue;
                 }
                 Ok(Outcome::Drop) => {
@@ -143,10 +143,11 @@ impl ChainStage {
                         0 => output.dropped += 1,
                         n => output.split_added += n as u64 - 1,
                     }
-                    next.extend(parts.into_iter().map(|bytes| Document {
-                        origin: origin.clone(),
-                        bytes,
-                    }));
+                    next.extend(
+                        parts
+                            .into_iter()
+                            .map(|bytes| Document::new(origin.clone(), bytes)),
+                    );
                     continue;
                 }
                 Ok(Outcome::Reject(reason)) => {

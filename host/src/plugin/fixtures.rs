@@ -330,10 +330,7 @@ pub fn run_case(
         .inputs
         .iter()
         .enumerate()
-        .map(|(i, bytes)| Document {
-            origin: origin(i),
-            bytes: bytes.clone(),
-        })
+        .map(|(i, bytes)| Document::new(origin(i), bytes.clone()))
         .collect();
     let output = chain.run(documents)?;
 

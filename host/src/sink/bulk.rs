@@ -70,8 +70,16 @@ impl BulkEncoder {
     }
 
     /// Appends the action line and the document, or returns the dead letter.
-    pub fn encode(&self, document: Document, out: &mut Vec<u8>) -> Result<BulkAddress, DeadLetter> {
-        match self.address(&document) {
+    pub fn encode(
+        &self,
+        mut document: Document,
+        out: &mut Vec<u8>,
+    ) -> Result<BulkAddress, DeadLetter> {
+        let address = match document.address.take() {
+            Some(address) => Ok(address),
+            None => self.address(&document),
+        };
+        match address {
             Ok(address) => {
                 let action = serde_json::json!({
                     "index": { "_index": address.index, "_id": address.id }
