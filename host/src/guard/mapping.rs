@@ -12,8 +12,8 @@
 
 use rustc_hash::FxHashMap;
 
-use simd_json::BorrowedValue;
 use simd_json::prelude::*;
+use simd_json::{BorrowedValue, tape};
 
 use super::date_detection::is_detected_date;
 
@@ -59,19 +59,69 @@ impl FieldKind {
         }
     }
 
-    fn of_scalar(value: &BorrowedValue) -> Option<FieldKind> {
-        match value.value_type() {
+    fn of_scalar(value_type: ValueType, text: Option<&str>) -> Option<FieldKind> {
+        match value_type {
             ValueType::Bool => Some(FieldKind::Boolean),
             ValueType::I64 | ValueType::U64 | ValueType::I128 | ValueType::U128 => {
                 Some(FieldKind::Long)
             }
             ValueType::F64 => Some(FieldKind::Float),
-            ValueType::String => Some(if value.as_str().is_some_and(is_detected_date) {
+            ValueType::String => Some(if text.is_some_and(is_detected_date) {
                 FieldKind::Date
             } else {
                 FieldKind::Text
             }),
             _ => None,
+        }
+    }
+}
+
+/// A parsed document the census can walk: simd-json's DOM (the guard, which
+/// may edit it) or its tape (the decode stage, which builds no DOM).
+pub trait Json: Copy {
+    /// The kind a scalar maps to; `None` for `null` and containers.
+    fn scalar_kind(self) -> Option<FieldKind>;
+    fn is_object(self) -> bool;
+    /// Calls `visit` with each key and value, when an object.
+    fn for_each_entry(self, visit: impl FnMut(&str, Self));
+    /// Calls `visit` with each element, when an array.
+    fn for_each_element(self, visit: impl FnMut(Self));
+}
+
+impl<'v> Json for &'v BorrowedValue<'v> {
+    fn scalar_kind(self) -> Option<FieldKind> {
+        FieldKind::of_scalar(self.value_type(), self.as_str())
+    }
+    fn is_object(self) -> bool {
+        self.as_object().is_some()
+    }
+    fn for_each_entry(self, mut visit: impl FnMut(&str, Self)) {
+        for (key, value) in self.as_object().into_iter().flatten() {
+            visit(key, value);
+        }
+    }
+    fn for_each_element(self, visit: impl FnMut(Self)) {
+        self.as_array().into_iter().flatten().for_each(visit);
+    }
+}
+
+impl<'t, 'i: 't> Json for tape::Value<'t, 'i> {
+    fn scalar_kind(self) -> Option<FieldKind> {
+        FieldKind::of_scalar(self.value_type(), self.as_str())
+    }
+    fn is_object(self) -> bool {
+        tape::Value::is_object(&self)
+    }
+    fn for_each_entry(self, mut visit: impl FnMut(&str, Self)) {
+        if let Some(object) = self.into_object() {
+            for (key, value) in object.iter() {
+                visit(key, value);
+            }
+        }
+    }
+    fn for_each_element(self, visit: impl FnMut(Self)) {
+        if let Some(array) = self.into_array() {
+            array.iter().for_each(visit);
         }
     }
 }
@@ -94,7 +144,7 @@ impl MappingShape {
 
     /// Adds the fields of one document (a JSON object; anything else adds
     /// nothing).
-    pub fn add(&mut self, document: &BorrowedValue) {
+    pub fn add(&mut self, document: impl Json) {
         self.add_beyond(document, None);
     }
 
@@ -102,17 +152,13 @@ impl MappingShape {
     /// document would add to `known`. Known paths cost a lookup, no
     /// allocation, which keeps the guard cheap once an index's fields are
     /// known.
-    pub fn add_unknown(&mut self, document: &BorrowedValue, known: &MappingShape) {
+    pub fn add_unknown(&mut self, document: impl Json, known: &MappingShape) {
         self.add_beyond(document, Some(known));
     }
 
-    fn add_beyond(&mut self, document: &BorrowedValue, known: Option<&MappingShape>) {
-        if let Some(object) = document.as_object() {
-            let mut path = String::with_capacity(64);
-            for (key, value) in object.iter() {
-                self.add_field(&mut path, key, value, known);
-            }
-        }
+    fn add_beyond(&mut self, document: impl Json, known: Option<&MappingShape>) {
+        let mut path = String::with_capacity(64);
+        document.for_each_entry(|key, value| self.add_field(&mut path, key, value, known));
         self.max_depth = self.max_depth.max(1);
     }
 
@@ -206,11 +252,11 @@ impl MappingShape {
         }
     }
 
-    fn add_field(
+    fn add_field<V: Json>(
         &mut self,
         path: &mut String,
         key: &str,
-        value: &BorrowedValue,
+        value: V,
         known: Option<&MappingShape>,
     ) {
         let restore = path.len();
@@ -230,27 +276,24 @@ impl MappingShape {
         path.truncate(restore);
     }
 
-    fn add_value(
-        &mut self,
-        path: &mut String,
-        value: &BorrowedValue,
-        known: Option<&MappingShape>,
-    ) {
-        if let Some(object) = value.as_object() {
+    fn add_value<V: Json>(&mut self, path: &mut String, value: V, known: Option<&MappingShape>) {
+        if value.is_object() {
             self.record_unknown(path, FieldKind::Object, known);
-            for (key, child) in object.iter() {
-                self.add_field(path, key, child, known);
-            }
-        } else if let Some(elements) = value.as_array() {
-            for element in elements {
-                self.add_value(path, element, known);
-            }
-        } else if !self.holds(path, known) {
-            // Classifying a string (date detection) costs more than the
-            // lookup, so a path already held is not classified again.
-            if let Some(kind) = FieldKind::of_scalar(value) {
-                self.record(path, kind);
-            }
+            value.for_each_entry(|key, child| self.add_field(path, key, child, known));
+            return;
+        }
+        let mut array = false;
+        value.for_each_element(|element| {
+            array = true;
+            self.add_value(path, element, known);
+        });
+        // Classifying a string (date detection) costs more than the lookup,
+        // so a path already held is not classified again.
+        if !array
+            && !self.holds(path, known)
+            && let Some(kind) = value.scalar_kind()
+        {
+            self.record(path, kind);
         }
     }
 
