@@ -74,12 +74,13 @@ pub trait Filter: Sized + 'static {
 /// does: one outcome per record, in order.
 pub fn process_batch<F: Filter>(filter: &F, batch: Vec<Vec<u8>>) -> Vec<Outcome> {
     // simd-json's scratch space (structural indexes, the padded input copy,
-    // unescaped strings) is allocated once per batch instead of per record;
-    // it grows to the largest record.
+    // unescaped strings) and the serializer's are allocated once per batch
+    // instead of per record; they grow to the largest record.
     let mut buffers = simd_json::Buffers::new(batch.iter().map(Vec::len).max().unwrap_or(0));
+    let mut scratch = Vec::new();
     batch
         .into_iter()
-        .map(|record| process_record(filter, record, &mut buffers))
+        .map(|record| process_record(filter, record, &mut buffers, &mut scratch))
         .collect()
 }
 
@@ -87,18 +88,18 @@ fn process_record<F: Filter>(
     filter: &F,
     mut record: Vec<u8>,
     buffers: &mut simd_json::Buffers,
+    scratch: &mut Vec<u8>,
 ) -> Outcome {
     if let Some(outcome) = filter.filter_raw(&record) {
         return outcome;
     }
-    let size_hint = record.len();
     // simd-json parses in place and rewrites the buffer; `Pass` tells the host
     // to reuse its own copy of the original bytes, so that is fine.
     let mut doc = match simd_json::to_borrowed_value_with_buffers(&mut record, buffers) {
         Ok(doc) => doc,
         Err(error) => return Outcome::Reject(format!("plugin could not parse record: {error}")),
     };
-    Outcome::from_verdict(filter.filter(&mut doc), &doc, size_hint)
+    Outcome::from_verdict(filter.filter(&mut doc), &doc, scratch)
 }
 
 #[cfg(test)]

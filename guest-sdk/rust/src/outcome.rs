@@ -30,26 +30,31 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// `size_hint` is the record's length: edited documents are rarely much
-    /// larger, so one allocation of that size usually holds the output where
-    /// growing from nothing would copy it several times.
-    pub(crate) fn from_verdict(verdict: Verdict<'_>, doc: &Value<'_>, size_hint: usize) -> Self {
+    /// Serializes through `scratch`, which the caller keeps across records:
+    /// it grows to the largest document once, and each output is one
+    /// allocation of exactly its size, where writing into a fresh vector would
+    /// grow and copy it several times (and pre-sizing it by the record's length
+    /// would hold several times the memory for a whole batch).
+    pub(crate) fn from_verdict(
+        verdict: Verdict<'_>,
+        doc: &Value<'_>,
+        scratch: &mut Vec<u8>,
+    ) -> Self {
         match verdict {
             Verdict::Unchanged => Outcome::Pass,
-            Verdict::Changed => Outcome::Replace(serialize(doc, size_hint)),
+            Verdict::Changed => Outcome::Replace(serialize(doc, scratch)),
             Verdict::Drop => Outcome::Drop,
             Verdict::Split(docs) => {
-                let each = size_hint / docs.len().max(1);
-                Outcome::Split(docs.iter().map(|d| serialize(d, each)).collect())
+                Outcome::Split(docs.iter().map(|d| serialize(d, scratch)).collect())
             }
             Verdict::Reject(reason) => Outcome::Reject(reason),
         }
     }
 }
 
-fn serialize(doc: &Value<'_>, capacity: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(capacity);
-    doc.write(&mut out)
+fn serialize(doc: &Value<'_>, scratch: &mut Vec<u8>) -> Vec<u8> {
+    scratch.clear();
+    doc.write(scratch)
         .expect("writing JSON into a Vec cannot fail");
-    out
+    scratch.as_slice().to_vec()
 }

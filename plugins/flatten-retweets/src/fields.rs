@@ -23,6 +23,13 @@ pub struct TweetFields {
     pub place_country: &'static str,
 }
 
+/// The most fields [`crate::shape::write_tweet`] writes for one tweet: one
+/// per name in [`TweetFields`].
+pub const PER_TWEET: usize = size_of::<TweetFields>() / size_of::<&str>();
+/// How many fields only the document's own tweet carries: the five names at
+/// the end of this module.
+pub const OWN_ONLY: usize = 5;
+
 // The names are built at compile time so that writing a prefixed field
 // allocates nothing.
 macro_rules! tweet_fields {

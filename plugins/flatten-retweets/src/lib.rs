@@ -103,7 +103,8 @@ fn nested<'a, 'doc>(tweet: &'a Object<'doc>, key: &str) -> Option<&'a Object<'do
 /// The tweet's own fields, then the retweeted and quoted tweets' under
 /// their prefixes.
 fn embedded<'doc>(chain: &Chain<'_, 'doc>) -> Object<'doc> {
-    let mut out = own_document(chain);
+    let nested = usize::from(chain.retweeted.is_some()) + usize::from(chain.quoted.is_some());
+    let mut out = own_document(chain, nested * fields::PER_TWEET);
     if let Some(retweeted) = chain.retweeted {
         shape::write_tweet(retweeted, &fields::RETWEETED, &mut out);
     }
@@ -131,7 +132,7 @@ fn split<'doc>(chain: &Chain<'_, 'doc>) -> Vec<Object<'doc>> {
         }
         seen.push(id);
         let chain = Chain::of(tweet);
-        let mut out = own_document(&chain);
+        let mut out = own_document(&chain, 2);
         let references = [
             (fields::RETWEETED.id_str, chain.retweeted),
             (fields::QUOTED.id_str, chain.quoted),
@@ -146,9 +147,11 @@ fn split<'doc>(chain: &Chain<'_, 'doc>) -> Vec<Object<'doc>> {
     docs
 }
 
-/// The fields of the chain's own tweet, without the tweets it refers to.
-fn own_document<'doc>(chain: &Chain<'_, 'doc>) -> Object<'doc> {
-    let mut out = Object::default();
+/// The fields of the chain's own tweet, without the tweets it refers to,
+/// with room for `more` fields: sized once, the document neither grows nor
+/// moves from a short list to a hash map while it is written.
+fn own_document<'doc>(chain: &Chain<'_, 'doc>, more: usize) -> Object<'doc> {
+    let mut out = Object::with_capacity(fields::PER_TWEET + fields::OWN_ONLY + more);
     shape::write_tweet(chain.tweet, &fields::OWN, &mut out);
     shape::write_context(chain.tweet, &mut out);
     out.insert(

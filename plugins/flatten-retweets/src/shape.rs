@@ -108,7 +108,11 @@ fn app_name(source: &str) -> Cow<'static, str> {
             _ => {}
         }
     }
-    Cow::from(name.trim().to_owned())
+    let trimmed = name.trim();
+    if trimmed.len() != name.len() {
+        name = trimmed.to_owned();
+    }
+    Cow::from(name)
 }
 
 /// `key` of every object in the entity list `list`, e.g. each hashtag's text.
