@@ -26,6 +26,10 @@
 //! sluice_sdk::export_filter!(KeepEnglish);
 //! ```
 //!
+//! A filter that can decide without the editable document answers earlier
+//! and cheaper: [`Filter::filter_raw`] from the record's bytes,
+//! [`Filter::filter_view`] from a read-only [`View`] of the parse.
+//!
 //! The same type runs natively through [`process_batch`], which is how plugin
 //! logic is unit-tested and benchmarked without WebAssembly.
 
@@ -41,9 +45,14 @@ pub use simd_json;
 /// A parsed JSON document that borrows from the record's bytes.
 pub type Value<'doc> = simd_json::BorrowedValue<'doc>;
 
+/// A read-only view of a parsed record: the parser's tape, which the
+/// editable [`Value`] is built from. Reading a field walks the keys of its
+/// object; nothing is allocated.
+pub type View<'tape, 'doc> = simd_json::tape::Value<'tape, 'doc>;
+
 /// Everything a filter module usually needs.
 pub mod prelude {
-    pub use crate::{Config, Filter, Outcome, Value, Verdict};
+    pub use crate::{Config, Filter, Outcome, Value, Verdict, View};
     pub use simd_json::prelude::*;
     pub use simd_json::value::borrowed::Object;
 }
@@ -66,6 +75,18 @@ pub trait Filter: Sized + 'static {
     /// The bytes are whatever the previous stage forwarded, not checked to
     /// be JSON.
     fn filter_raw(&self, _record: &[u8]) -> Option<Outcome> {
+        None
+    }
+
+    /// Decides from a read-only view of the parsed record, before the
+    /// editable [`Value`] is built from it: `Some` is the record's verdict
+    /// and [`Filter::filter`] is not called; `None` (the default) builds the
+    /// value and calls it. Building the value (a map per object, all freed
+    /// again) costs about as much as parsing, so a filter that reads a few
+    /// fields and writes a new document from them saves it by answering
+    /// [`Verdict::Replace`] here. There is nothing to edit in a view:
+    /// [`Verdict::Changed`] from here forwards the record as it is.
+    fn filter_view<'doc>(&self, _view: View<'_, 'doc>) -> Option<Verdict<'doc>> {
         None
     }
 }
@@ -95,10 +116,15 @@ fn process_record<F: Filter>(
     }
     // simd-json parses in place and rewrites the buffer; `Pass` tells the host
     // to reuse its own copy of the original bytes, so that is fine.
-    let mut doc = match simd_json::to_borrowed_value_with_buffers(&mut record, buffers) {
-        Ok(doc) => doc,
+    let parsed = match simd_json::Deserializer::from_slice_with_buffers(&mut record, buffers) {
+        Ok(parsed) => parsed,
         Err(error) => return Outcome::Reject(format!("plugin could not parse record: {error}")),
     };
+    if let Some(verdict) = filter.filter_view(parsed.as_value()) {
+        return Outcome::from_view_verdict(verdict, scratch);
+    }
+    // The same tape-to-value step simd-json's `to_borrowed_value` takes.
+    let mut doc = simd_json::value::lazy::Value::from_tape(parsed.as_value()).into_value();
     Outcome::from_verdict(filter.filter(&mut doc), &doc, scratch)
 }
 
@@ -107,8 +133,8 @@ mod tests {
     use crate::prelude::*;
     use crate::{Outcome, process_batch};
 
-    /// Drops stream control messages by their first bytes and keeps only the
-    /// text of everything else.
+    /// Drops stream control messages by their first bytes, retweets by a
+    /// look at their text, and keeps only the text of everything else.
     struct TextOnly;
 
     impl Filter for TextOnly {
@@ -129,26 +155,35 @@ mod tests {
         fn filter_raw(&self, record: &[u8]) -> Option<Outcome> {
             record.starts_with(br#"{"delete""#).then_some(Outcome::Drop)
         }
+
+        fn filter_view<'doc>(&self, view: View<'_, 'doc>) -> Option<Verdict<'doc>> {
+            let text = view.get("text")?.into_string()?;
+            text.starts_with("RT @").then_some(Verdict::Drop)
+        }
     }
 
     #[test]
-    fn a_raw_decision_skips_the_document() {
+    fn raw_and_view_decisions_skip_the_document() {
         let batch = vec![
             br#"{"delete":{"status":{"id_str":"1"}}}"#.to_vec(),
             // Not JSON, yet decided before any parse.
             br#"{"delete" oops"#.to_vec(),
             br#"{"id_str":"505874918198624256","text":"RT @thsc782_407: #LED"}"#.to_vec(),
+            br#"{"id_str":"505874915338104833","text":"\u304a\u306f\u3088\u3046"}"#.to_vec(),
             br#"{"id_str":"2""#.to_vec(),
         ];
         let outcomes = process_batch(&TextOnly, batch);
         assert_eq!(outcomes[0], Outcome::Drop);
         assert_eq!(outcomes[1], Outcome::Drop);
+        assert_eq!(outcomes[2], Outcome::Drop);
+        // The view declined: the document was built from the same parse,
+        // escapes resolved.
         assert_eq!(
-            outcomes[2],
-            Outcome::Replace(br#"{"text":"RT @thsc782_407: #LED"}"#.to_vec())
+            outcomes[3],
+            Outcome::Replace(r#"{"text":"おはよう"}"#.as_bytes().to_vec())
         );
-        let Outcome::Reject(reason) = &outcomes[3] else {
-            panic!("{:?}", outcomes[3]);
+        let Outcome::Reject(reason) = &outcomes[4] else {
+            panic!("{:?}", outcomes[4]);
         };
         assert!(
             reason.starts_with("plugin could not parse record"),

@@ -4,7 +4,7 @@ use simd_json::prelude::*;
 
 use crate::Value;
 
-/// What [`crate::Filter::filter`] returns for one document.
+/// What a filter decides for one record, from its document or its view.
 pub enum Verdict<'doc> {
     /// The document was not touched: the host forwards its original bytes.
     Unchanged,
@@ -12,6 +12,8 @@ pub enum Verdict<'doc> {
     Changed,
     /// Drop the record on purpose (counted as dropped).
     Drop,
+    /// Forward this document instead of the record.
+    Replace(Value<'doc>),
     /// Forward these documents instead of this one.
     Split(Vec<Value<'doc>>),
     /// Refuse the record; the reason is dead-lettered with its bytes.
@@ -41,8 +43,16 @@ impl Outcome {
         scratch: &mut Vec<u8>,
     ) -> Self {
         match verdict {
-            Verdict::Unchanged => Outcome::Pass,
             Verdict::Changed => Outcome::Replace(serialize(doc, scratch)),
+            other => Self::from_view_verdict(other, scratch),
+        }
+    }
+
+    /// The outcome of a verdict on a view, where no document was edited.
+    pub(crate) fn from_view_verdict(verdict: Verdict<'_>, scratch: &mut Vec<u8>) -> Self {
+        match verdict {
+            Verdict::Unchanged | Verdict::Changed => Outcome::Pass,
+            Verdict::Replace(doc) => Outcome::Replace(serialize(&doc, scratch)),
             Verdict::Drop => Outcome::Drop,
             Verdict::Split(docs) => {
                 Outcome::Split(docs.iter().map(|d| serialize(d, scratch)).collect())

@@ -9,15 +9,16 @@ use sluice_sdk::simd_json::cow::Cow;
 
 use crate::date;
 use crate::fields::{self, TweetFields};
+use crate::json::Json;
 
 /// Writes the fields that every flattened tweet carries, under `names`.
-pub fn write_tweet<'doc>(tweet: &Object<'doc>, names: &TweetFields, out: &mut Object<'doc>) {
+pub fn write_tweet<'doc>(tweet: impl Json<'doc>, names: &TweetFields, out: &mut Object<'doc>) {
     let extended = object(tweet, "extended_tweet");
     let user = object(tweet, "user");
     let place = object(tweet, "place");
 
     put_str(out, names.id_str, string(tweet, "id_str"));
-    if let Some(iso) = text_of(tweet, "created_at").and_then(date::iso_utc) {
+    if let Some(iso) = string(tweet, "created_at").and_then(|d| date::iso_utc(&d)) {
         out.insert(names.created_at.into(), Value::from(iso));
     }
     // A tweet over 140 characters arrives truncated, with the whole text in
@@ -33,11 +34,15 @@ pub fn write_tweet<'doc>(tweet: &Object<'doc>, names: &TweetFields, out: &mut Ob
         put_str(out, names.user_id_str, string(user, "id_str"));
         put_str(out, names.user_screen_name, string(user, "screen_name"));
         put_str(out, names.user_name, string(user, "name"));
-        put_int(out, names.user_followers_count, user.get("followers_count"));
-        put_bool(out, names.user_verified, user.get("verified"));
+        put_int(
+            out,
+            names.user_followers_count,
+            user.field("followers_count"),
+        );
+        put_bool(out, names.user_verified, user.field("verified"));
     }
-    put_int(out, names.retweet_count, tweet.get("retweet_count"));
-    put_int(out, names.favorite_count, tweet.get("favorite_count"));
+    put_int(out, names.retweet_count, tweet.field("retweet_count"));
+    put_int(out, names.favorite_count, tweet.field("favorite_count"));
 
     // The truncated tweet's entities miss those past the cut.
     let entities = extended
@@ -62,7 +67,7 @@ pub fn write_tweet<'doc>(tweet: &Object<'doc>, names: &TweetFields, out: &mut Ob
 
 /// Writes the fields that only a document's own tweet carries: where it was
 /// posted from and what it replies to.
-pub fn write_context<'doc>(tweet: &Object<'doc>, out: &mut Object<'doc>) {
+pub fn write_context<'doc>(tweet: impl Json<'doc>, out: &mut Object<'doc>) {
     put_str(
         out,
         fields::IN_REPLY_TO_STATUS_ID_STR,
@@ -73,26 +78,21 @@ pub fn write_context<'doc>(tweet: &Object<'doc>, out: &mut Object<'doc>) {
         fields::IN_REPLY_TO_SCREEN_NAME,
         string(tweet, "in_reply_to_screen_name"),
     );
-    put_str(out, fields::SOURCE, text_of(tweet, "source").map(app_name));
+    put_str(
+        out,
+        fields::SOURCE,
+        string(tweet, "source").map(|s| app_name(&s)),
+    );
 }
 
 /// The object under `key`, if there is one (`null` counts as none).
-pub fn object<'a, 'doc>(obj: &'a Object<'doc>, key: &str) -> Option<&'a Object<'doc>> {
-    obj.get(key).and_then(|v| v.as_object())
+pub fn object<'doc, J: Json<'doc>>(obj: J, key: &str) -> Option<J> {
+    obj.field(key).filter(|v| v.is_object())
 }
 
-/// The string under `key`, borrowed for reading.
-pub fn text_of<'a>(obj: &'a Object<'_>, key: &str) -> Option<&'a str> {
-    obj.get(key).and_then(|v| v.as_str())
-}
-
-/// The string under `key`, to copy into the output: it shares the record's
-/// bytes.
-pub fn string<'doc>(obj: &Object<'doc>, key: &str) -> Option<Cow<'doc, str>> {
-    match obj.get(key) {
-        Some(Value::String(s)) => Some(s.clone()),
-        _ => None,
-    }
+/// The string under `key`; it shares the record's bytes.
+pub fn string<'doc>(obj: impl Json<'doc>, key: &str) -> Option<Cow<'doc, str>> {
+    obj.field(key).and_then(Json::string)
 }
 
 /// The app name in `source`, which the API gives as an HTML link:
@@ -116,13 +116,12 @@ fn app_name(source: &str) -> Cow<'static, str> {
 }
 
 /// `key` of every object in the entity list `list`, e.g. each hashtag's text.
-fn texts<'doc>(entities: &Object<'doc>, list: &str, key: &str) -> Vec<Value<'doc>> {
+fn texts<'doc>(entities: impl Json<'doc>, list: &str, key: &str) -> Vec<Value<'doc>> {
     entities
-        .get(list)
-        .and_then(|v| v.as_array())
+        .field(list)
         .into_iter()
-        .flatten()
-        .filter_map(|item| item.as_object().and_then(|o| string(o, key)))
+        .flat_map(Json::elements)
+        .filter_map(|item| string(item, key))
         .map(Value::String)
         .collect()
 }
@@ -130,7 +129,7 @@ fn texts<'doc>(entities: &Object<'doc>, list: &str, key: &str) -> Vec<Value<'doc
 /// The https URL of every photo, video or GIF. `extended_entities` lists
 /// all of a tweet's media where `entities` lists only the first, and a
 /// truncated tweet keeps its media inside `extended_tweet`.
-fn media_urls<'doc>(tweet: &Object<'doc>, extended: Option<&Object<'doc>>) -> Vec<Value<'doc>> {
+fn media_urls<'doc, J: Json<'doc>>(tweet: J, extended: Option<J>) -> Vec<Value<'doc>> {
     let candidates = [
         extended.and_then(|e| object(e, "extended_entities")),
         object(tweet, "extended_entities"),
@@ -152,14 +151,14 @@ fn put_str<'doc>(out: &mut Object<'doc>, name: &'static str, value: Option<Cow<'
     }
 }
 
-fn put_int<'doc>(out: &mut Object<'doc>, name: &'static str, value: Option<&Value<'doc>>) {
-    if let Some(n) = value.and_then(|v| v.as_i64()) {
+fn put_int<'doc>(out: &mut Object<'doc>, name: &'static str, value: Option<impl Json<'doc>>) {
+    if let Some(n) = value.and_then(Json::int) {
         out.insert(name.into(), Value::from(n));
     }
 }
 
-fn put_bool<'doc>(out: &mut Object<'doc>, name: &'static str, value: Option<&Value<'doc>>) {
-    if let Some(b) = value.and_then(|v| v.as_bool()) {
+fn put_bool<'doc>(out: &mut Object<'doc>, name: &'static str, value: Option<impl Json<'doc>>) {
+    if let Some(b) = value.and_then(Json::boolean) {
         out.insert(name.into(), Value::from(b));
     }
 }

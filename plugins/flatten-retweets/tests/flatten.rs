@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use flatten_retweets::FlattenRetweets;
 use serde_json::{Value as Json, json};
-use sluice_sdk::{Config, Filter, Outcome, process_batch};
+use sluice_sdk::prelude::*;
+use sluice_sdk::{Outcome, process_batch};
 
 fn data(file: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -350,6 +351,43 @@ fn every_tweet_in_data_flattens_into_the_documented_field_set() {
                 documents > tweets.len() + 1000,
                 "{mode}: {documents} documents"
             ),
+        }
+    }
+}
+
+/// The documents of a verdict as JSON, to compare verdicts by content.
+fn verdict_docs(verdict: Verdict<'_>) -> Vec<Json> {
+    let docs = match verdict {
+        Verdict::Replace(doc) => vec![doc],
+        Verdict::Split(docs) => docs,
+        _ => panic!("every record of data/ is a tweet"),
+    };
+    docs.iter()
+        .map(|d| serde_json::from_str(&d.encode()).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_parsed_document_flattens_as_the_view_of_the_record_does() {
+    // The SDK hands the plugin a view of the record; a caller holding a
+    // parsed document gets the same documents from `filter`.
+    let tweets = all_tweets();
+    for mode in ["embed", "split"] {
+        let filter = filter(&format!(r#"{{"mode": "{mode}"}}"#));
+        let from_views = process_batch(&filter, tweets.clone());
+        for (record, from_view) in tweets.iter().zip(from_views) {
+            let mut bytes = record.clone();
+            let mut doc = sluice_sdk::simd_json::to_borrowed_value(&mut bytes).unwrap();
+            let from_doc = verdict_docs(filter.filter(&mut doc));
+            let from_view: Vec<Json> = match from_view {
+                Outcome::Replace(bytes) => vec![serde_json::from_slice(&bytes).unwrap()],
+                Outcome::Split(docs) => docs
+                    .iter()
+                    .map(|d| serde_json::from_slice(d).unwrap())
+                    .collect(),
+                other => panic!("{mode}: {other:?}"),
+            };
+            assert_eq!(from_doc, from_view, "{mode}: {}", from_doc[0]["id_str"]);
         }
     }
 }
