@@ -67,7 +67,8 @@ fn fits_by_overcount(value: &Value<'_>, left: &mut usize) -> bool {
     take(left, cost)
 }
 
-fn take(left: &mut usize, cost: usize) -> bool {
+/// Takes `cost` off `left` if it fits; tells whether it did.
+pub(crate) fn take(left: &mut usize, cost: usize) -> bool {
     match left.checked_sub(cost) {
         Some(rest) => {
             *left = rest;

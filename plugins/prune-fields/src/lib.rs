@@ -3,12 +3,14 @@
 //!
 //! [`paths`] applies the path patterns, the depth limit and the string length
 //! limit in one walk; [`budget`] then enforces the field count, which needs
-//! the whole remaining document. [`settings`] is what the user writes;
+//! the whole remaining document. [`quick`] passes the documents that need
+//! neither, from the record's view. [`settings`] is what the user writes;
 //! [`patterns`] is the `*` path syntax.
 
 mod budget;
 mod paths;
 mod patterns;
+mod quick;
 mod settings;
 
 use sluice_sdk::prelude::*;
@@ -25,6 +27,10 @@ impl Filter for PruneFields {
         let settings = Settings::parse(&config)?;
         let rules = Rules::try_from(settings).map_err(|e| format!("invalid plugin config: {e}"))?;
         Ok(PruneFields { rules })
+    }
+
+    fn filter_view<'doc>(&self, view: View<'_, 'doc>) -> Option<Verdict<'doc>> {
+        quick::unchanged(&self.rules, view).then_some(Verdict::Unchanged)
     }
 
     fn filter<'doc>(&self, doc: &mut Value<'doc>) -> Verdict<'doc> {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use prune_fields::PruneFields;
 use serde_json::{Map, Value as Json, json};
-use sluice_sdk::{Config, Filter, Outcome, process_batch};
+use sluice_sdk::{Config, Filter, Outcome, Verdict, process_batch};
 
 fn data(file: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -314,4 +314,29 @@ fn arrays_share_their_path_with_their_elements() {
         doc["entities"]["hashtags"],
         json!([{"text": "LEDカツカツ選手権"}])
     );
+}
+
+#[test]
+fn documents_passed_from_the_view_are_those_the_full_walk_leaves_alone() {
+    // Limits that cut some tweets and not others: long texts, deep retweets,
+    // and tweets with many fields.
+    let limits = filter(json!({"max_string_length": 200, "max_depth": 5, "max_fields": 400}));
+    let tweets = all_tweets();
+    let outcomes = process_batch(&limits, tweets.clone());
+    let mut passed = 0;
+    for (record, outcome) in tweets.iter().zip(outcomes) {
+        let mut bytes = record.clone();
+        let mut doc = sluice_sdk::simd_json::to_borrowed_value(&mut bytes).unwrap();
+        let walked = limits.filter(&mut doc);
+        match outcome {
+            Outcome::Pass => {
+                passed += 1;
+                assert!(matches!(walked, Verdict::Unchanged));
+            }
+            Outcome::Replace(_) => assert!(matches!(walked, Verdict::Changed)),
+            other => panic!("prune-fields only edits documents, got {other:?}"),
+        }
+    }
+    // Both kinds occur, so both paths were compared.
+    assert!(passed > 0 && passed < tweets.len(), "{passed}");
 }
