@@ -18,6 +18,7 @@ pub mod cli;
 pub mod config;
 pub mod decode;
 pub mod guard;
+pub mod json;
 pub mod pipeline;
 pub mod plugin;
 pub mod record;

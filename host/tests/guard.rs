@@ -10,12 +10,15 @@ use common::{read_json_lines, run_pipeline, search_api_tweets, write_ndjson};
 use elasticsearch_support::*;
 use serde_json::{Value, json};
 use sluice::guard::{FieldKind, MappingShape};
+use sluice::json::{Json, Parser};
 
 fn shape_of(document: &Value) -> MappingShape {
-    let mut bytes = serde_json::to_vec(document).unwrap();
-    let value = simd_json::to_borrowed_value(&mut bytes).unwrap();
+    let mut parser = Parser::default();
+    let tape = parser
+        .parse(&serde_json::to_vec(document).unwrap())
+        .unwrap();
     let mut shape = MappingShape::new();
-    shape.add(&value);
+    shape.add(Json::root(&tape));
     shape
 }
 

@@ -5,8 +5,7 @@
 //! producer bug (the tweet was serialized twice). It is unwrapped or
 //! dead-lettered as configured.
 
-use simd_json::prelude::*;
-use simd_json::{Buffers, tape};
+use crate::json::{Json, Parser, ValueType};
 
 use crate::config::DoubleEncoded;
 use crate::record::{DeadLetter, Document, RawRecord, Stage};
@@ -14,12 +13,9 @@ use crate::record::{DeadLetter, Document, RawRecord, Stage};
 /// Turns raw records into documents; one per worker.
 pub struct Decoder {
     double_encoded: DoubleEncoded,
-    /// simd-json parses in place, so each record is copied here first (the
-    /// original bytes go on unchanged). Kept, like simd-json's buffers,
-    /// from record to record: allocating both per record cost more than
-    /// a tenth of the decode stage.
-    scratch: Vec<u8>,
-    buffers: Buffers,
+    /// Kept from record to record: allocating simd-json's buffers and the
+    /// record's copy per record cost more than a tenth of the decode stage.
+    parser: Parser,
 }
 
 /// What decoding made of one record.
@@ -34,8 +30,7 @@ impl Decoder {
     pub fn new(double_encoded: DoubleEncoded) -> Self {
         Decoder {
             double_encoded,
-            scratch: Vec::new(),
-            buffers: Buffers::default(),
+            parser: Parser::default(),
         }
     }
 
@@ -43,10 +38,8 @@ impl Decoder {
     /// census uses it) so the record is parsed only once here. The parse
     /// stops at simd-json's tape: validating and walking the record need no
     /// tree of maps, and building one cost about a third of the stage.
-    pub fn decode(&mut self, raw: RawRecord, visit: impl FnOnce(tape::Value)) -> Decoded {
-        self.scratch.clear();
-        self.scratch.extend_from_slice(&raw.bytes);
-        let tape = match simd_json::to_tape_with_buffers(&mut self.scratch, &mut self.buffers) {
+    pub fn decode(&mut self, raw: RawRecord, visit: impl FnOnce(Json)) -> Decoded {
+        let tape = match self.parser.parse(&raw.bytes) {
             Ok(tape) => tape,
             Err(error) => {
                 // simd-json validates UTF-8 itself; only a refused record
@@ -58,14 +51,14 @@ impl Decoder {
                 return Decoded::DeadLetter(dead_letter(raw, reason));
             }
         };
-        let value = tape.as_value();
+        let value = Json::root(&tape);
         match value.value_type() {
             ValueType::Object => {
                 visit(value);
                 Decoded::Document(Document::new(raw.origin, raw.bytes))
             }
             ValueType::String => {
-                let inner = value.as_str().unwrap_or_default().as_bytes().to_vec();
+                let inner = value.text().unwrap_or_default().as_bytes().to_vec();
                 Self::decode_double_encoded(self.double_encoded, raw, inner, visit)
             }
             other => {
@@ -79,15 +72,15 @@ impl Decoder {
         double_encoded: DoubleEncoded,
         raw: RawRecord,
         inner: Vec<u8>,
-        visit: impl FnOnce(tape::Value),
+        visit: impl FnOnce(Json),
     ) -> Decoded {
-        let mut scratch = inner.clone();
-        let tape = simd_json::to_tape(&mut scratch);
+        let mut parser = Parser::default();
+        let tape = parser.parse(&inner);
         let Some(value) = tape
             .as_ref()
             .ok()
-            .map(tape::Tape::as_value)
-            .filter(|value| value.value_type() == ValueType::Object)
+            .map(Json::root)
+            .filter(|value| value.is_object())
         else {
             let reason = "expected a JSON object, found a string".to_owned();
             return Decoded::DeadLetter(dead_letter(raw, reason));

@@ -12,8 +12,7 @@
 
 use rustc_hash::FxHashMap;
 
-use simd_json::prelude::*;
-use simd_json::{BorrowedValue, tape};
+use crate::json::{Json, ValueType};
 
 use super::date_detection::is_detected_date;
 
@@ -76,56 +75,6 @@ impl FieldKind {
     }
 }
 
-/// A parsed document the census can walk: simd-json's DOM (the guard, which
-/// may edit it) or its tape (the decode stage, which builds no DOM).
-pub trait Json: Copy {
-    /// The kind a scalar maps to; `None` for `null` and containers.
-    fn scalar_kind(self) -> Option<FieldKind>;
-    fn is_object(self) -> bool;
-    /// Calls `visit` with each key and value, when an object.
-    fn for_each_entry(self, visit: impl FnMut(&str, Self));
-    /// Calls `visit` with each element, when an array.
-    fn for_each_element(self, visit: impl FnMut(Self));
-}
-
-impl<'v> Json for &'v BorrowedValue<'v> {
-    fn scalar_kind(self) -> Option<FieldKind> {
-        FieldKind::of_scalar(self.value_type(), self.as_str())
-    }
-    fn is_object(self) -> bool {
-        self.as_object().is_some()
-    }
-    fn for_each_entry(self, mut visit: impl FnMut(&str, Self)) {
-        for (key, value) in self.as_object().into_iter().flatten() {
-            visit(key, value);
-        }
-    }
-    fn for_each_element(self, visit: impl FnMut(Self)) {
-        self.as_array().into_iter().flatten().for_each(visit);
-    }
-}
-
-impl<'t, 'i: 't> Json for tape::Value<'t, 'i> {
-    fn scalar_kind(self) -> Option<FieldKind> {
-        FieldKind::of_scalar(self.value_type(), self.as_str())
-    }
-    fn is_object(self) -> bool {
-        tape::Value::is_object(&self)
-    }
-    fn for_each_entry(self, mut visit: impl FnMut(&str, Self)) {
-        if let Some(object) = self.into_object() {
-            for (key, value) in object.iter() {
-                visit(key, value);
-            }
-        }
-    }
-    fn for_each_element(self, visit: impl FnMut(Self)) {
-        if let Some(array) = self.into_array() {
-            array.iter().for_each(visit);
-        }
-    }
-}
-
 /// The union of the fields of every document added, keyed by dotted path.
 /// The first kind seen for a path wins, as in a real mapping.
 #[derive(Debug, Clone, Default)]
@@ -144,7 +93,7 @@ impl MappingShape {
 
     /// Adds the fields of one document (a JSON object; anything else adds
     /// nothing).
-    pub fn add(&mut self, document: impl Json) {
+    pub fn add(&mut self, document: Json) {
         self.add_beyond(document, None);
     }
 
@@ -152,13 +101,15 @@ impl MappingShape {
     /// document would add to `known`. Known paths cost a lookup, no
     /// allocation, which keeps the guard cheap once an index's fields are
     /// known.
-    pub fn add_unknown(&mut self, document: impl Json, known: &MappingShape) {
+    pub fn add_unknown(&mut self, document: Json, known: &MappingShape) {
         self.add_beyond(document, Some(known));
     }
 
-    fn add_beyond(&mut self, document: impl Json, known: Option<&MappingShape>) {
+    fn add_beyond(&mut self, document: Json, known: Option<&MappingShape>) {
         let mut path = String::with_capacity(64);
-        document.for_each_entry(|key, value| self.add_field(&mut path, key, value, known));
+        for (key, value) in document.entries() {
+            self.add_field(&mut path, key, value, known);
+        }
         self.max_depth = self.max_depth.max(1);
     }
 
@@ -252,11 +203,11 @@ impl MappingShape {
         }
     }
 
-    fn add_field<V: Json>(
+    fn add_field(
         &mut self,
         path: &mut String,
         key: &str,
-        value: V,
+        value: Json,
         known: Option<&MappingShape>,
     ) {
         let restore = path.len();
@@ -276,24 +227,27 @@ impl MappingShape {
         path.truncate(restore);
     }
 
-    fn add_value<V: Json>(&mut self, path: &mut String, value: V, known: Option<&MappingShape>) {
-        if value.is_object() {
-            self.record_unknown(path, FieldKind::Object, known);
-            value.for_each_entry(|key, child| self.add_field(path, key, child, known));
-            return;
-        }
-        let mut array = false;
-        value.for_each_element(|element| {
-            array = true;
-            self.add_value(path, element, known);
-        });
-        // Classifying a string (date detection) costs more than the lookup,
-        // so a path already held is not classified again.
-        if !array
-            && !self.holds(path, known)
-            && let Some(kind) = value.scalar_kind()
-        {
-            self.record(path, kind);
+    fn add_value(&mut self, path: &mut String, value: Json, known: Option<&MappingShape>) {
+        match value.value_type() {
+            ValueType::Object => {
+                self.record_unknown(path, FieldKind::Object, known);
+                for (key, child) in value.entries() {
+                    self.add_field(path, key, child, known);
+                }
+            }
+            ValueType::Array => {
+                for element in value.elements() {
+                    self.add_value(path, element, known);
+                }
+            }
+            // Classifying a string (date detection) costs more than the
+            // lookup, so a path already held is not classified again.
+            value_type if !self.holds(path, known) => {
+                if let Some(kind) = FieldKind::of_scalar(value_type, value.text()) {
+                    self.record(path, kind);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -323,12 +277,12 @@ impl MappingShape {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::Parser;
 
     fn shape_of(json: &str) -> MappingShape {
-        let mut bytes = json.as_bytes().to_vec();
-        let value = simd_json::to_borrowed_value(&mut bytes).unwrap();
+        let mut parser = Parser::default();
         let mut shape = MappingShape::new();
-        shape.add(&value);
+        shape.add(Json::root(&parser.parse(json.as_bytes()).unwrap()));
         shape
     }
 
@@ -375,15 +329,10 @@ mod tests {
 
     #[test]
     fn the_union_counts_each_path_once() {
-        let mut a = simd_json::to_borrowed_value(&mut br#"{"x":1,"y":"s"}"#.to_vec())
-            .unwrap()
-            .into_static();
+        let mut parser = Parser::default();
         let mut shape = MappingShape::new();
-        shape.add(&a);
-        a = simd_json::to_borrowed_value(&mut br#"{"x":2,"z":true}"#.to_vec())
-            .unwrap()
-            .into_static();
-        shape.add(&a);
+        shape.add(Json::root(&parser.parse(br#"{"x":1,"y":"s"}"#).unwrap()));
+        shape.add(Json::root(&parser.parse(br#"{"x":2,"z":true}"#).unwrap()));
         assert_eq!(shape.total_fields(), 1 + 2 + 1);
     }
 }

@@ -15,12 +15,12 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
-use simd_json::BorrowedValue;
 
 use super::limits::{Limits, Violation};
 use super::mapping::{FieldKind, MappingShape};
 use super::trim::trim;
 use crate::config::{GuardConfig, GuardPolicy, IndexTarget};
+use crate::json::{Json, Parser};
 use crate::record::{DeadLetter, Document, Stage};
 use crate::sink::{BulkEncoder, PatternError};
 
@@ -44,6 +44,7 @@ pub struct Guard {
     router: Option<BulkEncoder>,
     indices: HashMap<String, MappingShape>,
     stats: GuardStats,
+    parser: Parser,
 }
 
 impl Guard {
@@ -55,6 +56,7 @@ impl Guard {
             router: target.map(BulkEncoder::new).transpose()?,
             indices: HashMap::new(),
             stats: GuardStats::default(),
+            parser: Parser::default(),
         })
     }
 
@@ -82,11 +84,10 @@ impl Guard {
     pub fn check(
         &mut self,
         mut document: Document,
-        visit: impl FnOnce(&BorrowedValue),
+        visit: impl FnOnce(Json),
     ) -> Result<Document, DeadLetter> {
-        let mut scratch = document.bytes.clone();
-        let value = match simd_json::to_borrowed_value(&mut scratch) {
-            Ok(value @ BorrowedValue::Object(_)) => value,
+        let tape = match self.parser.parse(&document.bytes) {
+            Ok(tape) if Json::root(&tape).is_object() => tape,
             Ok(_) => {
                 return Err(refuse(
                     document,
@@ -100,29 +101,27 @@ impl Guard {
                 ));
             }
         };
+        let value = Json::root(&tape);
         let (index, address) = match &self.router {
-            Some(router) => match router.address_of(&value) {
+            Some(router) => match router.address_of(value) {
                 Ok(address) => (address.index.clone(), Some(address)),
                 // No index to budget for: the sink dead-letters it with
                 // this same reason.
                 Err(_) => {
-                    visit(&value);
-                    drop(value);
+                    visit(value);
                     return Ok(one_line(document));
                 }
             },
             None => (String::new(), None),
         };
         let budget = self.indices.entry(index.clone()).or_default();
-        let (added, whole) = measure(&value, budget, &self.limits);
+        let (added, whole) = measure(value, budget, &self.limits);
         let Some(violation) = self.limits.check(&index, budget, &added, whole.as_ref()) else {
             budget.merge(&added);
-            visit(&value);
-            drop(value);
+            visit(value);
             document.address = address;
             return Ok(one_line(document));
         };
-        drop(value);
         if self.policy == GuardPolicy::DeadLetter {
             return Err(refuse(document, violation.to_string()));
         }
@@ -141,7 +140,7 @@ impl Guard {
         &mut self,
         index: &str,
         bytes: &[u8],
-        visit: impl FnOnce(&BorrowedValue),
+        visit: impl FnOnce(Json),
     ) -> Result<Vec<u8>, Violation> {
         let budget = self.indices.get_mut(index).expect("created by check");
         let mut object: serde_json::Map<String, serde_json::Value> =
@@ -164,14 +163,17 @@ impl Guard {
             object.insert(self.fold_field.clone(), folded(overflow).into());
         }
         let mut rewritten = serde_json::to_vec(&object).expect("a JSON value serializes");
-        let mut scratch = rewritten.clone();
-        let value = simd_json::to_borrowed_value(&mut scratch).expect("serde_json wrote JSON");
-        let (added, whole) = measure(&value, budget, &self.limits);
+        let tape = self
+            .parser
+            .parse(&rewritten)
+            .expect("serde_json wrote JSON");
+        let value = Json::root(&tape);
+        let (added, whole) = measure(value, budget, &self.limits);
         if let Some(violation) = self.limits.check(index, budget, &added, whole.as_ref()) {
             return Err(violation);
         }
         budget.merge(&added);
-        visit(&value);
+        visit(value);
         self.stats.overflow_values += values;
         if values > 0 {
             match fold {
@@ -179,7 +181,6 @@ impl Guard {
                 false => self.stats.trimmed_documents += 1,
             }
         }
-        drop(value);
         rewritten.shrink_to_fit();
         Ok(rewritten)
     }
@@ -188,7 +189,7 @@ impl Guard {
 /// What a document adds to an index's budget, and its whole shape when a
 /// per-document field limit needs it.
 fn measure(
-    value: &BorrowedValue,
+    value: Json,
     budget: &MappingShape,
     limits: &Limits,
 ) -> (MappingShape, Option<MappingShape>) {

@@ -156,7 +156,10 @@ mod tests {
     #[test]
     fn keeps_known_fields_and_what_fits_in_key_order() {
         let mut index = MappingShape::new();
-        index.add(&simd_json::to_borrowed_value(&mut br#"{"id_str":"1"}"#.to_vec()).unwrap());
+        let mut parser = crate::json::Parser::default();
+        index.add(crate::json::Json::root(
+            &parser.parse(br#"{"id_str":"1"}"#).unwrap(),
+        ));
         let mut document = object(r#"{"id_str":"2","b":"x","a":"y","c":1}"#);
         // id_str is known (2 fields); one more string (2) fits into 4.
         let overflow = trim(&mut document, &limits(4), &index, 0);

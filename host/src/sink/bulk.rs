@@ -1,11 +1,9 @@
 //! The Elasticsearch `_bulk` encoding shared by every sink that speaks it:
 //! an action line naming the index and `_id`, then the document.
 
-use simd_json::BorrowedValue;
-use simd_json::prelude::*;
-
 use super::index_pattern::{IndexPattern, parse_timestamp};
 use crate::config::IndexTarget;
+use crate::json::{Json, Parser, ValueType};
 use crate::record::{DeadLetter, Document, Stage};
 
 /// Turns documents into `_bulk` lines for one [`IndexTarget`].
@@ -39,21 +37,22 @@ impl BulkEncoder {
 
     /// The index and `_id` of a document, or the reason it has none.
     pub fn address(&self, document: &Document) -> Result<BulkAddress, String> {
-        let mut scratch = document.bytes.clone();
-        let value = simd_json::to_borrowed_value(&mut scratch)
+        let mut parser = Parser::default();
+        let tape = parser
+            .parse(&document.bytes)
             .map_err(|e| format!("document is not valid JSON: {e}"))?;
-        self.address_of(&value)
+        self.address_of(Json::root(&tape))
     }
 
     /// The index and `_id` of a document already parsed (the guard budgets
     /// per index without parsing twice).
-    pub fn address_of(&self, value: &BorrowedValue) -> Result<BulkAddress, String> {
+    pub fn address_of(&self, value: Json) -> Result<BulkAddress, String> {
         let id = field(value, &self.id_field)
             .and_then(scalar_to_string)
             .ok_or_else(|| format!("no `{}` field to use as _id", self.id_field))?;
         let time = if self.pattern.needs_timestamp() {
             let text = field(value, &self.timestamp_field)
-                .and_then(|v| v.as_str())
+                .and_then(Json::text)
                 .ok_or_else(|| format!("no `{}` field for the index name", self.timestamp_field))?;
             Some(
                 parse_timestamp(text)
@@ -102,7 +101,7 @@ impl BulkEncoder {
 }
 
 /// A field by dotted path (`user.id_str`), also when the key itself is dotted.
-fn field<'v>(value: &'v BorrowedValue<'v>, path: &str) -> Option<&'v BorrowedValue<'v>> {
+fn field<'t, 'a>(value: Json<'t, 'a>, path: &str) -> Option<Json<'t, 'a>> {
     if let Some(direct) = value.get(path) {
         return Some(direct);
     }
@@ -110,10 +109,9 @@ fn field<'v>(value: &'v BorrowedValue<'v>, path: &str) -> Option<&'v BorrowedVal
     field(value.get(head)?, rest)
 }
 
-fn scalar_to_string(value: &BorrowedValue) -> Option<String> {
+fn scalar_to_string(value: Json) -> Option<String> {
     match value.value_type() {
-        ValueType::String => value.as_str().map(str::to_owned),
-        ValueType::I64 | ValueType::U64 => Some(value.encode()),
-        _ => None,
+        ValueType::String => value.text().map(str::to_owned),
+        _ => value.integer_text(),
     }
 }
