@@ -246,6 +246,8 @@ fn pipeline_compares_the_chains_into_both_sinks() {
         "identity -> bulk",
         "default -> null",
         "default -> bulk",
+        "native -> null",
+        "native -> bulk",
     ] {
         for workers in ["1 worker", "2 workers"] {
             assert!(
@@ -261,7 +263,7 @@ fn pipeline_compares_the_chains_into_both_sinks() {
 
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let rows = report["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 12);
+    assert_eq!(rows.len(), 16);
     for row in rows {
         // All 30 are tweets: every chain writes every one of them.
         assert_eq!(row["records_in"], 30, "{row}");
@@ -278,11 +280,16 @@ fn pipeline_compares_the_chains_into_both_sinks() {
         .collect();
     assert_eq!(
         workers.iter().filter(|&&w| w == 2).count(),
-        6,
+        8,
         "{workers:?}"
     );
+    // The same filters compiled natively: what WASM costs, as a ratio.
+    assert!(
+        table.contains("WASM / native, default -> bulk, 1 worker: "),
+        "{table}"
+    );
     let svg = std::fs::read_to_string(&chart).unwrap();
-    assert_eq!(svg.matches("<rect x=").count(), 12);
+    assert_eq!(svg.matches("<rect x=").count(), 16);
     assert!(svg.contains("identity -&gt; bulk"), "{svg}");
 }
 

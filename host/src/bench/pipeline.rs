@@ -4,7 +4,8 @@
 //! null sink and into the `_bulk` body writer. Comparing the rows prices each
 //! piece: identity vs none is the cost of the plugin boundary plus the
 //! guest's parse, the default chain vs identity is the filters' own work,
-//! bulk vs null is the encoder. Each runs with every requested worker
+//! the default chain vs its native build is what WebAssembly costs, bulk vs
+//! null is the encoder. Each runs with every requested worker
 //! count; records per CPU-second is the rate per core.
 
 use std::fmt;
@@ -32,6 +33,9 @@ pub enum ChainKind {
     Identity,
     /// The chain of the bundled demo pipeline (flatten-retweets, prune-fields).
     Default,
+    /// The default chain's filters compiled into the host instead of WASM:
+    /// `default` over `native` is what WebAssembly costs.
+    Native,
 }
 
 /// Where documents go.
@@ -166,7 +170,7 @@ impl PipelineBench {
                 config: Default::default(),
                 limits: Default::default(),
             }],
-            ChainKind::Default => demo
+            ChainKind::Default | ChainKind::Native => demo
                 .iter()
                 .map(|plugin| PluginConfig {
                     path: in_dir(&plugin.path),
@@ -186,7 +190,11 @@ impl PipelineBench {
         for _ in 0..self.runs {
             for ((variant, config), runs) in configs.iter().zip(&mut summaries) {
                 peak_rss_per_row &= rss::reset_peak();
-                let summary = Pipeline::build(config, &runtime)
+                let pipeline = match variant.chain {
+                    ChainKind::Native => Pipeline::build_native(config),
+                    _ => Pipeline::build(config, &runtime),
+                };
+                let summary = pipeline
                     .and_then(Pipeline::run)
                     .with_context(|| format!("pipeline {}", variant.label()))?;
                 if !summary.is_balanced() {
@@ -254,6 +262,25 @@ impl PipelineReport {
                 }
         })?;
         Some(row.records_per_second.median / base.records_per_second.median)
+    }
+
+    /// For a `default` row with a `native` twin: WASM's records/s and
+    /// plugin-stage speed as fractions of the native build's.
+    pub fn wasm_over_native(&self, row: &PipelineRow) -> Option<(f64, f64)> {
+        if row.variant.chain != ChainKind::Default {
+            return None;
+        }
+        let native = self.rows.iter().find(|r| {
+            r.variant
+                == Variant {
+                    chain: ChainKind::Native,
+                    ..row.variant
+                }
+        })?;
+        Some((
+            row.records_per_second.median / native.records_per_second.median,
+            native.stages.plugins / row.stages.plugins.max(1e-9),
+        ))
     }
 }
 
@@ -328,6 +355,15 @@ impl fmt::Display for PipelineReport {
             )?;
             for (plugin, busy) in &row.plugins {
                 writeln!(f, "{:<32}   plugin {plugin}: {busy:.3} s busy", "")?;
+            }
+        }
+        for row in &self.rows {
+            if let Some((records, plugins)) = self.wasm_over_native(row) {
+                writeln!(
+                    f,
+                    "WASM / native, {}: {records:.2}x the records/s, plugin stage {plugins:.2}x the speed",
+                    row.variant.label()
+                )?;
             }
         }
         if !self.peak_rss_per_row {

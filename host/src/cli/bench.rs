@@ -62,7 +62,7 @@ struct PipelineArgs {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "none,identity,default"
+        default_value = "none,identity,default,native"
     )]
     plugins: Vec<ChainKind>,
     /// The sinks to write into.

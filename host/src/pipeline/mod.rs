@@ -12,7 +12,7 @@ use self::workers::{Processed, Worker, WorkerPool};
 use crate::config::PipelineConfig;
 use crate::decode::Decoder;
 use crate::guard::{Guard, MappingShape};
-use crate::plugin::{Chain, PluginRuntime};
+use crate::plugin::{Chain, PluginError, PluginRuntime, native};
 use crate::record::DeadLetter;
 use crate::report::Summary;
 use crate::sink::{self, DeadLetterSink, Delivery, Sink};
@@ -52,14 +52,23 @@ impl Pipeline {
             tracing::info!(plugin = %plugin.name, bytes = plugin.size_bytes,
                 compile_ms = plugin.compile_time.as_millis() as u64, "plugin loaded");
         }
+        Self::assemble(config, || Chain::new(&plugins))
+    }
+
+    /// The same pipeline with the plugins' native builds instead of their
+    /// WASM components ([`crate::plugin::native`]): for benchmarks only.
+    pub fn build_native(config: &PipelineConfig) -> anyhow::Result<Self> {
+        Self::assemble(config, || native::chain(&config.plugins))
+    }
+
+    /// Everything but the plugins; `chain` starts one worker's chain.
+    fn assemble(
+        config: &PipelineConfig,
+        chain: impl Fn() -> Result<Chain, PluginError>,
+    ) -> anyhow::Result<Self> {
         let double_encoded = config.decode.double_encoded;
         let workers = (0..worker_count(config.pipeline.workers))
-            .map(|_| {
-                Ok(Worker::new(
-                    Decoder::new(double_encoded),
-                    Chain::new(&plugins)?,
-                ))
-            })
+            .map(|_| Ok(Worker::new(Decoder::new(double_encoded), chain()?)))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let mut sink =
             sink::from_config(&config.sink, &config.guard).context("opening the sink")?;

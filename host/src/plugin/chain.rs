@@ -57,8 +57,29 @@ pub struct Chain {
     stages: Vec<ChainStage>,
 }
 
+/// What runs a stage's filter: a sandboxed WASM instance or, for `sluice
+/// bench pipeline` only, the same filter compiled into the host
+/// ([`super::native`]).
+pub(crate) trait Guest: Send {
+    /// Exactly one outcome per record, or a fault.
+    fn process(&mut self, batch: &[Vec<u8>]) -> Result<Vec<Outcome>, PluginFault>;
+    /// Starts afresh after a fault: the old state may be corrupt.
+    fn restart(&mut self) -> Result<(), PluginError>;
+}
+
+impl Guest for PluginInstance {
+    fn process(&mut self, batch: &[Vec<u8>]) -> Result<Vec<Outcome>, PluginFault> {
+        PluginInstance::process(self, batch)
+    }
+
+    fn restart(&mut self) -> Result<(), PluginError> {
+        *self = PluginInstance::new(&self.plugin().clone())?;
+        Ok(())
+    }
+}
+
 struct ChainStage {
-    instance: PluginInstance,
+    guest: Box<dyn Guest>,
     stats: StageStats,
 }
 
@@ -66,19 +87,29 @@ impl Chain {
     /// Instantiates (and initialises) every plugin: a plugin whose `init`
     /// refuses its config stops the pipeline before the first record.
     pub fn new(plugins: &[LoadedPlugin]) -> Result<Self, PluginError> {
-        let stages = plugins
+        let guests = plugins
             .iter()
             .map(|plugin| {
-                Ok(ChainStage {
-                    instance: PluginInstance::new(plugin)?,
-                    stats: StageStats {
-                        name: plugin.name.clone(),
-                        ..StageStats::default()
-                    },
-                })
+                let guest: Box<dyn Guest> = Box::new(PluginInstance::new(plugin)?);
+                Ok((plugin.name.clone(), guest))
             })
             .collect::<Result<_, PluginError>>()?;
-        Ok(Chain { stages })
+        Ok(Chain::of(guests))
+    }
+
+    /// A chain of guests already started, in order, with their names.
+    pub(crate) fn of(guests: Vec<(Arc<str>, Box<dyn Guest>)>) -> Self {
+        let stages = guests
+            .into_iter()
+            .map(|(name, guest)| ChainStage {
+                guest,
+                stats: StageStats {
+                    name,
+                    ..StageStats::default()
+                },
+            })
+            .collect();
+        Chain { stages }
     }
 
     pub fn stats(&self) -> impl Iterator<Item = &StageStats> {
@@ -111,7 +142,7 @@ impl ChainStage {
         let (origins, records): (Vec<_>, Vec<_>) =
             documents.into_iter().map(|d| (d.origin, d.bytes)).unzip();
         self.stats.records_in += records.len() as u64;
-        let results = match self.instance.process(&records) {
+        let results = match self.guest.process(&records) {
             Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
             Err(fault) => {
                 tracing::warn!(plugin = %self.stats.name, %fault, records = records.len(),
@@ -177,15 +208,14 @@ impl ChainStage {
         &mut self,
         records: &[Vec<u8>],
     ) -> Result<Vec<Result<Outcome, PluginFault>>, PluginError> {
-        let plugin = self.instance.plugin().clone();
-        self.instance = PluginInstance::new(&plugin)?;
+        self.guest.restart()?;
         let mut results = Vec::with_capacity(records.len());
         for record in records {
-            match self.instance.process(std::slice::from_ref(record)) {
+            match self.guest.process(std::slice::from_ref(record)) {
                 Ok(mut one) => results.push(Ok(one.pop().expect("one outcome for one record"))),
                 Err(fault) => {
-                    tracing::warn!(plugin = %plugin.name, %fault, "poison record dead-lettered");
-                    self.instance = PluginInstance::new(&plugin)?;
+                    tracing::warn!(plugin = %self.stats.name, %fault, "poison record dead-lettered");
+                    self.guest.restart()?;
                     results.push(Err(fault));
                 }
             }

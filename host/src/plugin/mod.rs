@@ -6,13 +6,16 @@
 //! - [`chain`] runs a batch through the configured plugins in order and
 //!   isolates a record that makes a plugin trap, time out or run out of memory;
 //! - [`fixtures`] runs a plugin on fixture cases and diffs what comes out;
-//! - [`inspect`] says what a plugin file is and what it costs.
+//! - [`inspect`] says what a plugin file is and what it costs;
+//! - [`native`] links the shipped Rust filters into the host, for measuring
+//!   what WebAssembly costs.
 
 mod bindings;
 pub mod chain;
 pub mod fixtures;
 pub mod inspect;
 pub mod instance;
+pub mod native;
 pub mod runtime;
 
 pub use chain::{Chain, ChainOutput};
