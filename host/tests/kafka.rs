@@ -26,18 +26,6 @@ const MALFORMED: [&[u8]; 5] = [
     b"\xff\xfe{\"text\": \"bad utf-8\"}",
 ];
 
-/// The first `count` tweets of data/rtweet-fixtures.ndjson, as their lines.
-fn tweets(count: usize) -> Vec<Vec<u8>> {
-    let text = std::fs::read_to_string(repo_root().join("data/rtweet-fixtures.ndjson")).unwrap();
-    let lines: Vec<Vec<u8>> = text
-        .lines()
-        .take(count)
-        .map(|line| line.as_bytes().to_vec())
-        .collect();
-    assert_eq!(lines.len(), count);
-    lines
-}
-
 fn id_str(json: &serde_json::Value) -> String {
     json["id_str"].as_str().unwrap().to_owned()
 }

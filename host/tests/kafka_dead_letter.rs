@@ -35,18 +35,6 @@ const MALFORMED: [(&[u8], Option<&str>); 5] = [
     ),
 ];
 
-/// The first `count` tweets of data/rtweet-fixtures.ndjson, as their lines.
-fn tweets(count: usize) -> Vec<Vec<u8>> {
-    let text = std::fs::read_to_string(repo_root().join("data/rtweet-fixtures.ndjson")).unwrap();
-    let lines: Vec<Vec<u8>> = text
-        .lines()
-        .take(count)
-        .map(|line| line.as_bytes().to_vec())
-        .collect();
-    assert_eq!(lines.len(), count);
-    lines
-}
-
 fn id_str(line: &[u8]) -> String {
     let tweet: serde_json::Value = serde_json::from_slice(line).unwrap();
     tweet["id_str"].as_str().unwrap().to_owned()

@@ -67,3 +67,15 @@ pub fn plugin_table(name: &str, config: &str, limits: &str) -> String {
         plugin(name).display()
     )
 }
+
+/// The first `count` tweets of data/rtweet-fixtures.ndjson, as their lines.
+pub fn tweets(count: usize) -> Vec<Vec<u8>> {
+    let text = std::fs::read_to_string(repo_root().join("data/rtweet-fixtures.ndjson")).unwrap();
+    let lines: Vec<Vec<u8>> = text
+        .lines()
+        .take(count)
+        .map(|line| line.as_bytes().to_vec())
+        .collect();
+    assert_eq!(lines.len(), count);
+    lines
+}
