@@ -37,6 +37,14 @@ fn a_bad_value_is_named_with_its_dotted_key() {
     );
 
     let error = error_of(&format!(
+        "[source]\ntype = \"file\"\npaths = [\"in.ndjson\"]\n[pipeline]\nworkers = 20000\n{VALID_TAIL}"
+    ));
+    assert_eq!(
+        error,
+        "invalid value for `pipeline.workers`: must be at most 256 (0 means one per core)"
+    );
+
+    let error = error_of(&format!(
         "[source]\ntype = \"file\"\npaths = [\"missing.ndjson\"]\n{VALID_TAIL}"
     ));
     assert!(

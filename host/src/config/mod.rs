@@ -292,6 +292,9 @@ pub enum DeadLetterKind {
     Kafka,
 }
 
+/// The most worker threads a pipeline may ask for.
+const MAX_WORKERS: usize = 256;
+
 /// How the pipeline moves records: the `[pipeline]` table.
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -380,6 +383,15 @@ impl PipelineConfig {
             return Err(ConfigError::invalid(
                 "pipeline.batch_size",
                 "must be at least 1",
+            ));
+        }
+        // Each worker holds its own instance of every plugin (Python and
+        // JavaScript ones take 10+ MiB each): a typo of a few zeros should
+        // not start thousands of them.
+        if self.pipeline.workers > MAX_WORKERS {
+            return Err(ConfigError::invalid(
+                "pipeline.workers",
+                format!("must be at most {MAX_WORKERS} (0 means one per core)"),
             ));
         }
         if let SourceConfig::File { paths, .. } = &self.source {
