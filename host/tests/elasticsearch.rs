@@ -302,3 +302,52 @@ fn unknown_sink_keys_are_refused_with_their_name() {
     let error = PipelineConfig::from_toml(&toml, dir.path()).unwrap_err();
     assert!(error.to_string().contains("max_in_flite"), "{error}");
 }
+
+#[test]
+fn a_request_over_the_content_length_limit_is_split_and_a_document_too_large_alone_is_dead_lettered()
+ {
+    // http.max_content_length of 16 KiB: the run's one request (~40 KB of
+    // small documents) is refused with 413 until it is split small enough.
+    let server = es_test_server::BlockingEsTestServer::start(es_test_server::Options {
+        refresh_interval: None,
+        max_content_length: 16 * 1024,
+        ..es_test_server::Options::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let small = |line: &Vec<u8>| -> Vec<u8> {
+        let tweet: Value = serde_json::from_slice(line).unwrap();
+        let document = serde_json::json!({
+            "id_str": tweet["id_str"],
+            "text": tweet["text"],
+            "lang": tweet["lang"],
+        });
+        serde_json::to_vec(&document).unwrap()
+    };
+    let mut lines: Vec<Vec<u8>> = common::tweets(200).iter().map(small).collect();
+    let too_large = serde_json::json!({ "id_str": "too-large", "text": "x".repeat(20_000) });
+    lines.insert(100, serde_json::to_vec(&too_large).unwrap());
+    let input = dir.path().join("small.ndjson");
+    write_ndjson(&input, &lines);
+
+    let toml = pipeline(&[&input], "", &server.url(), "small", "", "");
+    let summary = run_pipeline(&toml, dir.path()).unwrap();
+    assert!(summary.is_balanced(), "{summary}");
+    assert_eq!(
+        (summary.written, summary.dead_lettered),
+        (200, 1),
+        "{summary}"
+    );
+    let dead = dead_letters(dir.path());
+    assert_eq!(dead.len(), 1);
+    assert!(
+        dead[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("elasticsearch refused the document as too large (HTTP 413)"),
+        "{}",
+        dead[0]
+    );
+    assert!(dead[0]["original"].as_str().unwrap().contains("too-large"));
+    assert_eq!(count(&server.url(), "small"), 200);
+}

@@ -10,8 +10,11 @@
 //! the indices already have) and `sink` (the glue to the pipeline).
 //!
 //! Only documents Elasticsearch acknowledged or that were dead-lettered are
-//! reported as settled. When the retry budget runs out, or the cluster
-//! refuses a whole request for good (401, 413, ...), the run fails: a
+//! reported as settled. A request over the cluster's
+//! `http.max_content_length` (413) is split until each part fits; a
+//! document too large on its own is dead-lettered. When the retry budget
+//! runs out, or the cluster refuses a whole request for good (401, ...),
+//! the run fails: a
 //! document that could not be delivered in time is not a bad document, and
 //! failing leaves it unsettled, so the source does not commit past it and a
 //! rerun delivers it, where dead-lettering it would hand the replay to the

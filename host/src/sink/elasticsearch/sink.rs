@@ -210,6 +210,9 @@ impl Batcher {
     }
 }
 
+/// What Elasticsearch answers to a request over `http.max_content_length`.
+const PAYLOAD_TOO_LARGE: u16 = 413;
+
 /// Sends `items` until each is acknowledged or dead-lettered, retrying what
 /// may succeed later; fails when the retry budget runs out first.
 async fn deliver(service: &Service, retry: RetryConfig, items: Vec<Item>) -> Outcome {
@@ -259,6 +262,9 @@ async fn deliver(service: &Service, retry: RetryConfig, items: Vec<Item>) -> Out
             Ok(BulkReply::Refused(answer)) if classify(answer.status) == Class::Retry => {
                 format!("HTTP {}: {}", answer.status, answer.text())
             }
+            Ok(BulkReply::Refused(answer)) if answer.status == PAYLOAD_TOO_LARGE => {
+                return split_too_large(service, retry, pending, delivery).await;
+            }
             Ok(BulkReply::Refused(answer)) => {
                 return Err(ElasticsearchError::Refused {
                     what: format!("POST _bulk with {} documents", pending.len()),
@@ -279,4 +285,32 @@ async fn deliver(service: &Service, retry: RetryConfig, items: Vec<Item>) -> Out
         tracing::debug!(documents = pending.len(), ?delay, %last_error, "retrying _bulk");
         tokio::time::sleep(delay).await;
     }
+}
+
+/// A request over the cluster's `http.max_content_length` is sent again in
+/// halves until each fits. A document that does not fit even alone is
+/// dead-lettered: no retry can make it smaller, and failing the run would
+/// fail every rerun on it too.
+async fn split_too_large(
+    service: &Service,
+    retry: RetryConfig,
+    mut items: Vec<Item>,
+    mut delivery: Delivery,
+) -> Outcome {
+    if items.len() == 1 {
+        let item = &items[0];
+        delivery.dead_letters.push(item.dead_letter(format!(
+            "elasticsearch refused the document as too large (HTTP 413): its {} bytes alone \
+             exceed the cluster's http.max_content_length",
+            item.lines.len()
+        )));
+        return Ok(delivery);
+    }
+    let second = items.split_off(items.len() / 2);
+    for half in [items, second] {
+        let settled = Box::pin(deliver(service, retry, half)).await?;
+        delivery.written += settled.written;
+        delivery.dead_letters.extend(settled.dead_letters);
+    }
+    Ok(delivery)
 }
