@@ -351,3 +351,37 @@ fn a_request_over_the_content_length_limit_is_split_and_a_document_too_large_alo
     assert!(dead[0]["original"].as_str().unwrap().contains("too-large"));
     assert_eq!(count(&server.url(), "small"), 200);
 }
+
+#[test]
+fn gzip_bodies_fit_where_plain_ones_are_refused_as_too_large() {
+    // 512 KiB requests against a 256 KiB http.max_content_length: plain
+    // bodies are refused (and split), gzipped ones fit as they are.
+    let run = |gzip: bool| {
+        let server = es_test_server::BlockingEsTestServer::start(es_test_server::Options {
+            refresh_interval: None,
+            max_content_length: 256 * 1024,
+            ..es_test_server::Options::default()
+        })
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let toml = pipeline(
+            &[&repo_root().join("data")],
+            &default_chain(),
+            &server.url(),
+            "tweets",
+            &format!("gzip = {gzip}\nbatch = {{ max_bytes = 524288, max_documents = 10000 }}"),
+            "",
+        );
+        let summary = run_pipeline(&toml, dir.path()).unwrap();
+        assert!(summary.is_balanced(), "{summary}");
+        assert_eq!(
+            (summary.written, summary.dead_lettered),
+            (TWEETS, 0),
+            "{summary}"
+        );
+        assert_eq!(count(&server.url(), "tweets"), TWEETS);
+        server.stats().payload_too_large
+    };
+    assert!(run(false) > 0, "plain 512 KiB bodies should be refused");
+    assert_eq!(run(true), 0, "gzipped bodies fit");
+}

@@ -91,6 +91,25 @@ async fn respond(
         Err(e) if e.is::<http_body_util::LengthLimitError>() => return payload_too_large(&cluster),
         Err(_) => return Err(Dropped),
     };
+    let gzipped = parts
+        .headers
+        .get(hyper::header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
+    let body = if gzipped {
+        let mut inflated = Vec::new();
+        match std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(&body[..]),
+            &mut inflated,
+        ) {
+            Ok(_) => Bytes::from(inflated),
+            // A body that does not inflate: the client is broken, and a
+            // dropped connection fails its test plainly.
+            Err(_) => return Err(Dropped),
+        }
+    } else {
+        body
+    };
     let compatible = parts
         .headers
         .get(hyper::header::ACCEPT)
