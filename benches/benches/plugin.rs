@@ -1,19 +1,17 @@
 //! The plugin stage: the same 1024 real tweets through the identity plugin
 //! and through the demo chain (flatten-retweets + prune-fields), as WASM
-//! components through sluice's plugin chain and as the same Rust compiled
-//! natively, in batches of 1 to 1024 records. The WASM/native ratio prices
+//! components and as the same Rust compiled natively (`plugin::native`),
+//! both through sluice's plugin chain, in batches of 1 to 1024 records. The WASM/native ratio prices
 //! the sandbox; the curve over batch sizes is what the pipeline's default
 //! batch size is chosen from.
 
 use std::time::Duration;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use identity::Identity;
 use sluice::config::PluginConfig;
-use sluice::plugin::{Chain, PluginRuntime};
+use sluice::plugin::{Chain, PluginRuntime, native};
 use sluice::record::Document;
-use sluice_benches::{NativeChain, apply, demo_config, identity_plugin, tweet_sample};
-use sluice_sdk::{Config, Filter, process_batch};
+use sluice_benches::{demo_config, identity_plugin, tweet_sample};
 
 const RECORDS: usize = 1024;
 const BATCH_SIZES: [usize; 5] = [1, 16, 64, 256, 1024];
@@ -32,13 +30,12 @@ fn wasm_chain(runtime: &PluginRuntime, plugins: &[PluginConfig]) -> Chain {
 
 fn plugin_stage(c: &mut Criterion) {
     let tweets = tweet_sample(RECORDS).expect("the bundled tweets");
-    let bytes: Vec<Vec<u8>> = tweets.iter().map(|d| d.bytes.clone()).collect();
     let runtime = PluginRuntime::new().expect("the WebAssembly engine");
     let demo = demo_config().expect("the demo pipeline").plugins;
     let mut wasm_identity = wasm_chain(&runtime, &[identity_plugin()]);
     let mut wasm_demo = wasm_chain(&runtime, &demo);
-    let native_identity = Identity::init(Config::from_json("{}")).expect("identity init");
-    let native_demo = NativeChain::from_demo().expect("the native chain");
+    let mut native_identity = native::chain(&[identity_plugin()]).expect("the native identity");
+    let mut native_demo = native::chain(&demo).expect("the native chain");
 
     let mut group = c.benchmark_group("plugin");
     group
@@ -53,7 +50,7 @@ fn plugin_stage(c: &mut Criterion) {
             |b, &size| {
                 b.iter_batched(
                     || tweets.clone(),
-                    |tweets| run_wasm(&mut wasm_identity, tweets, size),
+                    |tweets| run(&mut wasm_identity, tweets, size),
                     BatchSize::LargeInput,
                 )
             },
@@ -63,12 +60,8 @@ fn plugin_stage(c: &mut Criterion) {
             &size,
             |b, &size| {
                 b.iter_batched(
-                    || bytes.clone(),
-                    |bytes| {
-                        run_native(bytes, size, |batch| {
-                            apply(batch, |b| process_batch(&native_identity, b))
-                        })
-                    },
+                    || tweets.clone(),
+                    |tweets| run(&mut native_identity, tweets, size),
                     BatchSize::LargeInput,
                 )
             },
@@ -79,7 +72,7 @@ fn plugin_stage(c: &mut Criterion) {
             |b, &size| {
                 b.iter_batched(
                     || tweets.clone(),
-                    |tweets| run_wasm(&mut wasm_demo, tweets, size),
+                    |tweets| run(&mut wasm_demo, tweets, size),
                     BatchSize::LargeInput,
                 )
             },
@@ -89,8 +82,8 @@ fn plugin_stage(c: &mut Criterion) {
             &size,
             |b, &size| {
                 b.iter_batched(
-                    || bytes.clone(),
-                    |bytes| run_native(bytes, size, |batch| native_demo.run(batch)),
+                    || tweets.clone(),
+                    |tweets| run(&mut native_demo, tweets, size),
                     BatchSize::LargeInput,
                 )
             },
@@ -101,26 +94,12 @@ fn plugin_stage(c: &mut Criterion) {
 
 /// All tweets through the chain in batches of `size`; returns the number
 /// of documents out, so nothing is optimised away.
-fn run_wasm(chain: &mut Chain, mut tweets: Vec<Document>, size: usize) -> usize {
+fn run(chain: &mut Chain, mut tweets: Vec<Document>, size: usize) -> usize {
     let mut out = 0;
     while !tweets.is_empty() {
         let rest = tweets.split_off(size.min(tweets.len()));
         out += chain.run(tweets).expect("no plugin fault").documents.len();
         tweets = rest;
-    }
-    out
-}
-
-fn run_native(
-    mut bytes: Vec<Vec<u8>>,
-    size: usize,
-    mut chain: impl FnMut(Vec<Vec<u8>>) -> Vec<Vec<u8>>,
-) -> usize {
-    let mut out = 0;
-    while !bytes.is_empty() {
-        let rest = bytes.split_off(size.min(bytes.len()));
-        out += chain(bytes).len();
-        bytes = rest;
     }
     out
 }

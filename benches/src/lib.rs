@@ -1,6 +1,6 @@
 //! What the criterion benchmarks share: the bundled real tweets read the way
-//! the pipeline reads them, the demo pipeline's plugin chain, and the same
-//! chain compiled natively.
+//! the pipeline reads them and the demo pipeline's plugin chain (its native
+//! build is the host's `plugin::native`).
 //!
 //! Paths are relative to the repository, found from this crate's manifest;
 //! `SLUICE_PLUGIN_DIR` points at the `.wasm` files when the target directory
@@ -9,12 +9,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use flatten_retweets::FlattenRetweets;
-use prune_fields::PruneFields;
 use sluice::config::{DEFAULT_PIPELINE, InputFormat, PipelineConfig, PluginConfig, SourceConfig};
 use sluice::record::{Document, RawRecord};
 use sluice::source::{Batch, FileSource, Source};
-use sluice_sdk::{Config, Filter, Outcome, process_batch};
 
 /// The repository root.
 pub fn repository() -> PathBuf {
@@ -86,56 +83,4 @@ pub fn identity_plugin() -> PluginConfig {
         config: Default::default(),
         limits: Default::default(),
     }
-}
-
-/// The demo chain (flatten-retweets, then prune-fields) built natively from
-/// the same settings the WASM chain gets.
-pub struct NativeChain {
-    flatten: FlattenRetweets,
-    prune: PruneFields,
-}
-
-impl NativeChain {
-    pub fn from_demo() -> anyhow::Result<Self> {
-        let config = demo_config()?;
-        let settings = |name: &str| -> anyhow::Result<Config> {
-            let plugin = config
-                .plugins
-                .iter()
-                .find(|p| p.name == name)
-                .with_context(|| format!("the demo pipeline has no plugin {name}"))?;
-            Ok(Config::from_json(serde_json::to_string(&plugin.config)?))
-        };
-        Ok(NativeChain {
-            flatten: FlattenRetweets::init(settings("flatten-retweets")?)
-                .map_err(anyhow::Error::msg)?,
-            prune: PruneFields::init(settings("prune-fields")?).map_err(anyhow::Error::msg)?,
-        })
-    }
-
-    /// One batch through both filters, as the host's chain moves it: the
-    /// filter gets a copy (the WASM guest gets one in its memory) and a
-    /// passed record keeps the host's original bytes.
-    pub fn run(&self, batch: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
-        let flattened = apply(batch, |b| process_batch(&self.flatten, b));
-        apply(flattened, |b| process_batch(&self.prune, b))
-    }
-}
-
-/// Runs a filter over a batch and keeps what it kept.
-pub fn apply(
-    batch: Vec<Vec<u8>>,
-    filter: impl FnOnce(Vec<Vec<u8>>) -> Vec<Outcome>,
-) -> Vec<Vec<u8>> {
-    let outcomes = filter(batch.clone());
-    let mut kept = Vec::with_capacity(batch.len());
-    for (original, outcome) in batch.into_iter().zip(outcomes) {
-        match outcome {
-            Outcome::Pass => kept.push(original),
-            Outcome::Replace(bytes) => kept.push(bytes),
-            Outcome::Split(parts) => kept.extend(parts),
-            Outcome::Drop | Outcome::Reject(_) => {}
-        }
-    }
-    kept
 }
