@@ -184,12 +184,6 @@ fn wait_exit(child: &mut Child, limit: Duration) -> ExitStatus {
     }
 }
 
-fn sorted(offsets: Vec<(i32, i64)>) -> Vec<(i32, i64)> {
-    let mut offsets = offsets;
-    offsets.sort_unstable();
-    offsets
-}
-
 #[test]
 fn every_produced_record_is_accounted_for_and_committed_to_the_end() {
     let dir = tempfile::tempdir().unwrap();
@@ -215,7 +209,7 @@ fn every_produced_record_is_accounted_for_and_committed_to_the_end() {
         "{}",
         String::from_utf8_lossy(&produce.stdout)
     );
-    let end = sorted(broker.end_offsets(TOPIC));
+    let end = broker.end_offsets(TOPIC);
     assert_eq!(end.iter().map(|(_, end)| end).sum::<i64>(), 305);
 
     let pipeline = Pipeline {
@@ -242,7 +236,7 @@ fn every_produced_record_is_accounted_for_and_committed_to_the_end() {
     assert!(dead.iter().all(|letter| letter["source"] == TOPIC
         && letter["stage"] == "decode"
         && letter["partition"].is_i64()));
-    assert_eq!(sorted(broker.committed_offsets(GROUP, TOPIC)), end);
+    assert_eq!(broker.committed_offsets(GROUP, TOPIC), end);
 }
 
 #[test]
@@ -305,8 +299,8 @@ fn a_killed_process_loses_nothing_when_restarted() {
     );
     assert!(duplicates <= before_kill.len());
     assert_eq!(
-        sorted(broker.committed_offsets(GROUP, TOPIC)),
-        sorted(broker.end_offsets(TOPIC))
+        broker.committed_offsets(GROUP, TOPIC),
+        broker.end_offsets(TOPIC)
     );
 }
 
@@ -392,7 +386,7 @@ fn two_members_split_the_partitions_and_the_survivor_takes_over() {
         end[partition as usize] = end[partition as usize].max(offset + 1);
     }
     let end: Vec<(i32, i64)> = (0..3).map(|p| (p, end[p as usize])).collect();
-    assert_eq!(sorted(broker.committed_offsets(GROUP, TOPIC)), end);
+    assert_eq!(broker.committed_offsets(GROUP, TOPIC), end);
 }
 
 #[test]
@@ -446,7 +440,7 @@ fn the_pipeline_recovers_from_a_broker_restart() {
     assert_eq!(summary["records_in"], 300);
     assert_eq!(summary["written"], 300);
     assert_eq!(
-        sorted(broker.committed_offsets(GROUP, TOPIC)),
-        sorted(broker.end_offsets(TOPIC))
+        broker.committed_offsets(GROUP, TOPIC),
+        broker.end_offsets(TOPIC)
     );
 }

@@ -128,11 +128,6 @@ fn summaries(dir: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap()
 }
 
-fn sorted(mut offsets: Vec<(i32, i64)>) -> Vec<(i32, i64)> {
-    offsets.sort_unstable();
-    offsets
-}
-
 /// Lines that are not tweets, mixed into the first topic.
 const MALFORMED: [&[u8]; 2] = [b"{\"id_str\": \"1\", \"text\": ", b"not json at all"];
 
@@ -220,19 +215,20 @@ fn two_pipelines_each_write_exactly_their_topic_and_commit_to_the_end() {
     assert!(read_json_lines(&dir.path().join("beta.dead.ndjson")).is_empty());
 
     assert_eq!(
-        sorted(broker.committed_offsets("sluice-alpha", "alpha")),
-        sorted(broker.end_offsets("alpha"))
+        broker.committed_offsets("sluice-alpha", "alpha"),
+        broker.end_offsets("alpha")
     );
     assert_eq!(
-        sorted(broker.end_offsets("alpha"))
+        broker
+            .end_offsets("alpha")
             .iter()
             .map(|(_, end)| end)
             .sum::<i64>(),
         122
     );
     assert_eq!(
-        sorted(broker.committed_offsets("sluice-beta", "beta")),
-        sorted(broker.end_offsets("beta"))
+        broker.committed_offsets("sluice-beta", "beta"),
+        broker.end_offsets("beta")
     );
 }
 
@@ -321,8 +317,8 @@ fn sigterm_stops_every_pipeline_and_each_drains_and_commits() {
     );
     for (group, topic) in [("sluice-alpha", "alpha"), ("sluice-beta", "beta")] {
         assert_eq!(
-            sorted(broker.committed_offsets(group, topic)),
-            sorted(broker.end_offsets(topic)),
+            broker.committed_offsets(group, topic),
+            broker.end_offsets(topic),
             "{group}"
         );
     }
@@ -493,7 +489,7 @@ fn a_failing_pipeline_leaves_the_others_running_and_fails_the_process() {
         ids_of(&healthy_tweets)
     );
     assert_eq!(
-        sorted(broker.committed_offsets("sluice-healthy", "healthy")),
-        sorted(broker.end_offsets("healthy"))
+        broker.committed_offsets("sluice-healthy", "healthy"),
+        broker.end_offsets("healthy")
     );
 }

@@ -210,8 +210,9 @@ impl Broker {
         )
     }
 
-    /// The offsets `group` has committed for `topic`, by partition. Partitions
-    /// without a committed offset are left out.
+    /// The offsets `group` has committed for `topic`, in partition order, so
+    /// they compare directly with [`Broker::end_offsets`]. Partitions without
+    /// a committed offset are left out.
     pub fn committed_offsets(&self, group: &str, topic: &str) -> Vec<(i32, i64)> {
         let consumer: BaseConsumer = self
             .consumer_config(group)
@@ -226,17 +227,20 @@ impl Broker {
             .unwrap_or_else(|err| {
                 self.fail(format!("committed offsets of {group} on {topic}: {err}"))
             });
-        committed
+        let mut offsets: Vec<(i32, i64)> = committed
             .elements()
             .iter()
             .filter_map(|element| match element.offset() {
                 Offset::Offset(offset) => Some((element.partition(), offset)),
                 _ => None,
             })
-            .collect()
+            .collect();
+        offsets.sort_unstable();
+        offsets
     }
 
-    /// The end offset (high watermark) of each partition of `topic`: the offset the
+    /// The end offset (high watermark) of each partition of `topic`, in
+    /// partition order: the offset the
     /// next record will get, so a fully consumed group has committed exactly these.
     ///
     /// # Panics
