@@ -19,6 +19,7 @@ pub mod config;
 pub mod decode;
 pub mod guard;
 pub mod json;
+pub mod librdkafka;
 pub mod pipeline;
 pub mod plugin;
 pub mod record;

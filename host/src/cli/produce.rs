@@ -12,15 +12,18 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::{ClientConfig, ClientContext};
 
 use crate::config::InputFormat;
+use crate::librdkafka;
 use crate::source::{Batch, FileSource, Source};
 
 /// How long the last deliveries, or topic creation, may take.
 const WAIT: Duration = Duration::from_secs(60);
+/// How long to serve delivery reports before trying a full queue again.
+const QUEUE_FULL_WAIT: Duration = Duration::from_millis(50);
 
 #[derive(Debug, Args)]
 pub struct ProduceArgs {
@@ -88,7 +91,9 @@ pub fn run(args: ProduceArgs) -> anyhow::Result<ExitCode> {
         let mut source = FileSource::open(&args.inputs, InputFormat::Auto)?;
         while let Batch::Records(batch) = source.next_batch(1024)? {
             for record in &batch {
-                send(&producer, &args.topic, &record.bytes)?;
+                let message = BaseRecord::<[u8], [u8]>::to(&args.topic).payload(&record.bytes);
+                librdkafka::send_waiting(&producer, message, QUEUE_FULL_WAIT)
+                    .with_context(|| format!("producing to {}", args.topic))?;
             }
             producer.poll(Duration::ZERO);
         }
@@ -148,22 +153,6 @@ fn count(inputs: &[PathBuf]) -> anyhow::Result<(u64, u64)> {
         bytes += batch.iter().map(|r| r.bytes.len() as u64).sum::<u64>();
     }
     Ok((records, bytes))
-}
-
-/// Queues one record, serving delivery reports while librdkafka's queue is
-/// full (that is the producer's back-pressure).
-fn send(producer: &BaseProducer<Deliveries>, topic: &str, value: &[u8]) -> anyhow::Result<()> {
-    let mut record = BaseRecord::<[u8], [u8]>::to(topic).payload(value);
-    loop {
-        match producer.send(record) {
-            Ok(()) => return Ok(()),
-            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                producer.poll(Duration::from_millis(50));
-                record = back;
-            }
-            Err((error, _)) => bail!("producing to {topic}: {error}"),
-        }
-    }
 }
 
 /// Counts acknowledgements (moving the bar) and failures.

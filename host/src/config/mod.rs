@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 mod error;
-pub mod librdkafka;
 pub use error::ConfigError;
 
 /// The pipeline the demo runs when `sluice run` gets no `--config`.

@@ -25,13 +25,14 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::error::KafkaError;
 use rdkafka::message::{DeliveryResult, Header, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer, ProducerContext};
 use rdkafka::util::Timeout;
 use rdkafka::{ClientConfig, ClientContext};
 
-use crate::config::{ConfigError, DeadLetterConfig, librdkafka};
+use crate::config::{ConfigError, DeadLetterConfig};
+use crate::librdkafka;
 use crate::record::{DeadLetter, Origin};
 use crate::sink::SinkError;
 
@@ -182,30 +183,20 @@ impl KafkaDeadLetters {
 
     pub fn write(&mut self, dead_letters: &[DeadLetter]) -> Result<(), SinkError> {
         for letter in dead_letters {
-            let mut record = BaseRecord::<(), [u8], _>::with_opaque_to(
+            let record = BaseRecord::<(), [u8], _>::with_opaque_to(
                 &self.topic,
                 Box::new(letter.origin.clone()),
             )
             .payload(letter.bytes.as_slice())
             .headers(headers(letter));
-            loop {
-                match self.producer.send(record) {
-                    Ok(()) => break,
-                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
-                        // Serving delivery reports is what frees the queue.
-                        self.producer.poll(QUEUE_FULL_WAIT);
-                        record = returned;
-                    }
-                    Err((error, _)) => {
-                        let error = KafkaDeadLetterError::Enqueue {
-                            origin: OriginText(letter.origin.clone()),
-                            size: letter.bytes.len(),
-                            error,
-                        };
-                        return Err(sink_error(&self.name, error));
-                    }
-                }
-            }
+            librdkafka::send_waiting(&self.producer, record, QUEUE_FULL_WAIT).map_err(|error| {
+                let error = KafkaDeadLetterError::Enqueue {
+                    origin: OriginText(letter.origin.clone()),
+                    size: letter.bytes.len(),
+                    error,
+                };
+                sink_error(&self.name, error)
+            })?;
         }
         // Serves delivery reports that are ready without waiting for any.
         self.producer.poll(Duration::ZERO);

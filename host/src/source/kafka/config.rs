@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use rdkafka::ClientConfig;
 use serde::Deserialize;
 
-use crate::config::{ConfigError, librdkafka};
+use crate::config::ConfigError;
+use crate::librdkafka;
 
 /// `type = "kafka"`: a consumer group reading one or more topics.
 #[derive(Debug, Clone, Deserialize)]

@@ -1,12 +1,17 @@
-//! The `settings` tables passed through to librdkafka (a Kafka source's
-//! consumer, a Kafka dead-letter topic's producer): checked up front, then
-//! applied over the component's own defaults.
+//! What the Kafka pieces (the source's consumer, the dead-letter topic's
+//! producer, `sluice produce`) share about librdkafka: the `settings` tables
+//! passed through to it, checked up front and applied over each piece's own
+//! defaults, and a producer's back-pressure.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use rdkafka::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::ToBytes;
+use rdkafka::producer::{BaseProducer, BaseRecord, ProducerContext};
 
-use super::ConfigError;
+use crate::config::ConfigError;
 
 /// Refuses a setting the component sets itself (`owned`: the key and what to
 /// do instead) and a value librdkafka could not take (tables, arrays).
@@ -58,5 +63,30 @@ fn text(value: &toml::Value) -> Option<String> {
         toml::Value::Float(number) => Some(number.to_string()),
         toml::Value::Boolean(flag) => Some(flag.to_string()),
         _ => None,
+    }
+}
+
+/// Queues `record`. While librdkafka's queue is full (the producer's
+/// back-pressure) it serves delivery reports for up to `wait` and tries
+/// again, so nothing is dropped; any other refusal is returned.
+pub fn send_waiting<'a, C, K, P>(
+    producer: &BaseProducer<C>,
+    mut record: BaseRecord<'a, K, P, C::DeliveryOpaque>,
+    wait: Duration,
+) -> Result<(), KafkaError>
+where
+    C: ProducerContext,
+    K: ToBytes + ?Sized,
+    P: ToBytes + ?Sized,
+{
+    loop {
+        match producer.send(record) {
+            Ok(()) => return Ok(()),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
+                producer.poll(wait);
+                record = returned;
+            }
+            Err((error, _)) => return Err(error),
+        }
     }
 }
