@@ -59,7 +59,7 @@ impl Decoder {
             }
             ValueType::String => {
                 let inner = value.text().unwrap_or_default().as_bytes().to_vec();
-                Self::decode_double_encoded(self.double_encoded, raw, inner, visit)
+                self.decode_double_encoded(raw, inner, visit)
             }
             other => {
                 let reason = format!("expected a JSON object, found {}", kind(other));
@@ -69,13 +69,12 @@ impl Decoder {
     }
 
     fn decode_double_encoded(
-        double_encoded: DoubleEncoded,
+        &mut self,
         raw: RawRecord,
         inner: Vec<u8>,
         visit: impl FnOnce(Json),
     ) -> Decoded {
-        let mut parser = Parser::default();
-        let tape = parser.parse(&inner);
+        let tape = self.parser.parse(&inner);
         let Some(value) = tape
             .as_ref()
             .ok()
@@ -85,7 +84,7 @@ impl Decoder {
             let reason = "expected a JSON object, found a string".to_owned();
             return Decoded::DeadLetter(dead_letter(raw, reason));
         };
-        if double_encoded == DoubleEncoded::DeadLetter {
+        if self.double_encoded == DoubleEncoded::DeadLetter {
             let reason = "double-encoded JSON: a string holding a JSON object".to_owned();
             return Decoded::DeadLetter(dead_letter(raw, reason));
         }
