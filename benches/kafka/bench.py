@@ -24,6 +24,9 @@ import sys
 import time
 from pathlib import Path
 
+# The reference consumer next to this script parses --set the same way.
+from consume import setting
+
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 OUT = REPO / "target" / "bench" / "kafka"
@@ -175,13 +178,6 @@ def tables(consumers, runs):
                                  ("read", "decode", "plugins", "guard", "sink"))
                     + f" | {median['written']:,} | {median['dropped']:,} | {median['dead_lettered']:,} |")
     return "\n".join(rows)
-
-
-def setting(text):
-    key, sep, value = text.partition("=")
-    if not sep:
-        raise argparse.ArgumentTypeError(f"`{text}` is not KEY=VALUE")
-    return key, value
 
 
 def main():
