@@ -59,14 +59,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let mut config = match args.config.first() {
-        Some(path) => PipelineConfig::load(path)?,
-        None => PipelineConfig::from_toml(DEFAULT_PIPELINE, &std::env::current_dir()?).context(
+    let overrides = |config: &mut PipelineConfig| apply_overrides(config, &args);
+    let config = match args.config.first() {
+        Some(path) => PipelineConfig::load_with(path, overrides)?,
+        None => PipelineConfig::from_toml_with(DEFAULT_PIPELINE, &std::env::current_dir()?, overrides).context(
             "the bundled demo pipeline runs from the repository root, after `make plugins`",
         )?,
     };
-    apply_overrides(&mut config, &args);
-    config.validate()?;
 
     let runtime = PluginRuntime::new()?;
     let pipeline = Pipeline::build(&config, &runtime)?;

@@ -25,6 +25,8 @@ pub struct PipelineConfig {
     #[serde(default)]
     pub plugins: Vec<PluginConfig>,
     pub sink: SinkConfig,
+    /// May be left out when `sluice run --dead-letter` gives it.
+    #[serde(default)]
     pub dead_letter: DeadLetterConfig,
     #[serde(default)]
     pub guard: GuardConfig,
@@ -37,6 +39,8 @@ pub struct PipelineConfig {
 pub enum SourceConfig {
     /// Files (or folders of `.json` / `.ndjson` files, read in name order).
     File {
+        /// May be left out when `sluice run --input` gives it.
+        #[serde(default)]
         paths: Vec<PathBuf>,
         #[serde(default)]
         format: InputFormat,
@@ -99,6 +103,23 @@ pub struct PluginLimits {
     /// Wall-clock budget of one `process` call.
     #[serde(default = "PluginLimits::default_timeout_ms")]
     pub timeout_ms: u64,
+    /// Wall-clock budget for isolating the poison records of one faulted
+    /// batch (the batch is bisected; each faulting call can cost a
+    /// timeout). Records still unsettled when it is spent are dead-lettered
+    /// with the fault. Default: ten timeouts, enough to find one poison
+    /// record in a batch of 256.
+    #[serde(default)]
+    pub batch_budget_ms: Option<u64>,
+    /// What happens when the plugin keeps faulting.
+    #[serde(default)]
+    pub breaker: BreakerConfig,
+    /// Lets the plugin read the host's clocks; otherwise they read zero.
+    #[serde(default)]
+    pub allow_clock: bool,
+    /// Lets the plugin draw real random bytes; otherwise WASI's random
+    /// sources are a fixed sequence (deterministic, not secret).
+    #[serde(default)]
+    pub allow_random: bool,
 }
 
 impl PluginLimits {
@@ -108,6 +129,12 @@ impl PluginLimits {
     fn default_timeout_ms() -> u64 {
         2_000
     }
+
+    /// [`PluginLimits::batch_budget_ms`] with its default applied.
+    pub fn batch_budget_ms(&self) -> u64 {
+        self.batch_budget_ms
+            .unwrap_or(self.timeout_ms.saturating_mul(10))
+    }
 }
 
 impl Default for PluginLimits {
@@ -115,8 +142,99 @@ impl Default for PluginLimits {
         PluginLimits {
             memory_mib: Self::default_memory_mib(),
             timeout_ms: Self::default_timeout_ms(),
+            batch_budget_ms: None,
+            breaker: BreakerConfig::default(),
+            allow_clock: false,
+            allow_random: false,
         }
     }
+}
+
+impl PluginLimits {
+    /// The checks of the batch budget and the breaker; `key` is where the
+    /// table sits (`plugins[0].limits`).
+    fn validate(&self, key: &str) -> Result<(), ConfigError> {
+        if self.batch_budget_ms == Some(0) {
+            return Err(ConfigError::invalid(
+                &format!("{key}.batch_budget_ms"),
+                "must be at least 1",
+            ));
+        }
+        let breaker = &self.breaker;
+        if breaker.window == 0 {
+            return Err(ConfigError::invalid(
+                &format!("{key}.breaker.window"),
+                "must be at least 1",
+            ));
+        }
+        if !(breaker.fault_rate > 0.0 && breaker.fault_rate <= 1.0) {
+            return Err(ConfigError::invalid(
+                &format!("{key}.breaker.fault_rate"),
+                format!("{} is not in (0, 1]", breaker.fault_rate),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A plugin's circuit breaker (`limits.breaker`): when at least
+/// `fault_rate` of the last `window` records the plugin saw faulted (trap,
+/// timeout, memory cap, broken output), it trips and `on_trip` decides what
+/// follows. Each worker's instance keeps its own breaker.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BreakerConfig {
+    #[serde(default)]
+    pub on_trip: TripAction,
+    /// Records the fault rate is measured over.
+    #[serde(default = "BreakerConfig::default_window")]
+    pub window: usize,
+    /// Fraction of the window that must fault to trip (0 < rate <= 1).
+    #[serde(default = "BreakerConfig::default_fault_rate")]
+    pub fault_rate: f64,
+    /// How long a tripped breaker stays open before one record is let
+    /// through as a probe: if it passes the breaker closes, if it faults it
+    /// stays open for another interval. Not used by `stop`.
+    #[serde(default = "BreakerConfig::default_probe_after_ms")]
+    pub probe_after_ms: u64,
+}
+
+impl BreakerConfig {
+    fn default_window() -> usize {
+        100
+    }
+    fn default_fault_rate() -> f64 {
+        0.5
+    }
+    fn default_probe_after_ms() -> u64 {
+        30_000
+    }
+}
+
+impl Default for BreakerConfig {
+    fn default() -> Self {
+        BreakerConfig {
+            on_trip: TripAction::default(),
+            window: Self::default_window(),
+            fault_rate: Self::default_fault_rate(),
+            probe_after_ms: Self::default_probe_after_ms(),
+        }
+    }
+}
+
+/// What a tripped circuit breaker does with the records its plugin would
+/// have seen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TripAction {
+    /// The run fails with an error naming the plugin; what was written
+    /// before stays written.
+    Stop,
+    /// Records skip the plugin and go on unchanged (counted as bypassed).
+    Bypass,
+    /// Records are dead-lettered with the breaker as their reason.
+    #[default]
+    DeadLetter,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -248,7 +366,7 @@ pub enum GuardPolicy {
 /// table (not a tagged enum) because the type is optional; each key belongs to
 /// one type, and `DeadLetterConfig::validate` (in `sink::dead_letter`, next to
 /// the destinations) refuses a key given to the other.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeadLetterConfig {
     #[serde(rename = "type", default)]
@@ -336,19 +454,40 @@ impl PipelineConfig {
     /// Parses a pipeline file and validates it. Relative paths in the file are
     /// resolved against `base_dir`.
     pub fn from_toml(text: &str, base_dir: &Path) -> Result<Self, ConfigError> {
+        Self::from_toml_with(text, base_dir, |_| {})
+    }
+
+    /// [`PipelineConfig::from_toml`] with `overrides` (the command line's)
+    /// applied before validation, so that an override can stand in for a
+    /// key the file leaves out. Paths the overrides set are taken as given.
+    pub fn from_toml_with(
+        text: &str,
+        base_dir: &Path,
+        overrides: impl FnOnce(&mut PipelineConfig),
+    ) -> Result<Self, ConfigError> {
         let mut config: PipelineConfig = toml::from_str(text).map_err(ConfigError::Parse)?;
         config.resolve_paths(base_dir);
+        overrides(&mut config);
         config.validate()?;
         Ok(config)
     }
 
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        Self::load_with(path, |_| {})
+    }
+
+    /// [`PipelineConfig::load`] with overrides applied before validation
+    /// ([`PipelineConfig::from_toml_with`]).
+    pub fn load_with(
+        path: &Path,
+        overrides: impl FnOnce(&mut PipelineConfig),
+    ) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_owned(),
             source,
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
-        Self::from_toml(&text, base)
+        Self::from_toml_with(&text, base, overrides)
     }
 
     fn resolve_paths(&mut self, base: &Path) {
@@ -430,6 +569,7 @@ impl PipelineConfig {
                     "must be at least 1",
                 ));
             }
+            plugin.limits.validate(&key("limits"))?;
             if self.plugins[..i].iter().any(|p| p.name == plugin.name) {
                 return Err(ConfigError::invalid(
                     &key("name"),

@@ -10,7 +10,9 @@
 //! - depth is checked on objects: an object at path `a.b` has depth 3
 //!   (`dots + 2`), and a mapping's depth is its deepest object's, at least 1.
 
-use rustc_hash::FxHashMap;
+use std::collections::HashMap;
+
+use foldhash::quality::RandomState;
 
 use crate::json::{Json, ValueType};
 
@@ -75,20 +77,40 @@ impl FieldKind {
     }
 }
 
+/// Paths a [`MappingShape::forgetful`] shape holds before it starts over.
+const FORGETFUL_MAX_PATHS: usize = 50_000;
+
 /// The union of the fields of every document added, keyed by dotted path.
 /// The first kind seen for a path wins, as in a real mapping.
 #[derive(Debug, Clone, Default)]
 pub struct MappingShape {
-    // Looked up once per field of every document: FxHash, not SipHash, since
-    // the keys are field names, not attacker-chosen table keys.
-    fields: FxHashMap<String, FieldKind>,
+    // Looked up once per field of every document. Field names are chosen by
+    // whoever produces the records, so the hash is keyed (a random seed per
+    // shape): with an unkeyed one (FxHash) a producer can send keys that all
+    // collide and make every lookup walk the whole table. foldhash keyed is
+    // as fast as FxHash here (BENCHMARKS.md, "Hash flooding").
+    fields: HashMap<String, FieldKind, RandomState>,
     total_fields: usize,
     max_depth: usize,
+    /// For [`MappingShape::forgetful`]: the most paths kept.
+    max_paths: Option<usize>,
 }
 
 impl MappingShape {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A shape that forgets every path once [`MappingShape::merge`] would
+    /// take it past a fixed number of paths: for a set of paths already
+    /// reported, where forgetting costs a path reported twice, not a wrong
+    /// count, and input with map-like keys (ids as field names) must not
+    /// grow it forever.
+    pub fn forgetful() -> Self {
+        MappingShape {
+            max_paths: Some(FORGETFUL_MAX_PATHS),
+            ..Self::default()
+        }
     }
 
     /// Adds the fields of one document (a JSON object; anything else adds
@@ -149,8 +171,17 @@ impl MappingShape {
         shape
     }
 
-    /// Adds every field of `other` this shape does not hold yet.
+    /// Adds every field of `other` this shape does not hold yet (a
+    /// [`forgetful`](MappingShape::forgetful) shape first forgets what it
+    /// holds if both together are too many).
     pub fn merge(&mut self, other: &MappingShape) {
+        if let Some(max) = self.max_paths
+            && self.fields.len() + other.fields.len() > max
+        {
+            self.fields.clear();
+            self.total_fields = 0;
+            self.max_depth = 0;
+        }
         for (path, kind) in other.paths() {
             self.record(path, kind);
         }
@@ -326,6 +357,108 @@ mod tests {
         assert_eq!(shape.kind_of("at"), Some(FieldKind::Date));
         assert_eq!(shape.kind_of("twitter"), Some(FieldKind::Text));
         assert_eq!(shape.total_fields(), 3);
+    }
+
+    /// `n` distinct 32-byte field names that rustc-hash 2's FxHash maps to
+    /// one value: its string hash is `mix(SEED2 ^ w2, mix(SEED1 ^ w0, P ^ w1)
+    /// ^ w3)` over the key's four 8-byte words, so choosing `w3` to cancel
+    /// the inner mix leaves nothing that depends on the key. Only keys whose
+    /// `w3` is printable ASCII without dots or JSON escapes are kept.
+    fn keys_colliding_under_fxhash(n: usize) -> Vec<String> {
+        const SEED1: u64 = 0x243f6a8885a308d3;
+        const P: u64 = 0xa4093822299f31d0;
+        let mix = |x: u64, y: u64| {
+            let full = (x as u128).wrapping_mul(y as u128);
+            (full as u64) ^ ((full >> 64) as u64)
+        };
+        let w1 = u64::from_le_bytes(*b"-crafted");
+        let tail = u64::from_le_bytes(*b"-to-meet");
+        let plain = |b: u8| (0x20..0x7f).contains(&b) && !matches!(b, b'"' | b'\\' | b'.');
+        let mut keys = Vec::with_capacity(n);
+        let mut counter = 0u64;
+        while keys.len() < n {
+            let w0 = format!("{counter:08}");
+            counter += 1;
+            let w0_bytes: [u8; 8] = w0.as_bytes().try_into().unwrap();
+            let w3 = mix(SEED1 ^ u64::from_le_bytes(w0_bytes), P ^ w1) ^ tail;
+            let w3 = w3.to_le_bytes();
+            if w3.iter().all(|b| plain(*b)) {
+                let mut key = w0.into_bytes();
+                key.extend_from_slice(b"-crafted-to-meet");
+                key.extend_from_slice(&w3);
+                keys.push(String::from_utf8(key).unwrap());
+            }
+        }
+        keys
+    }
+
+    #[test]
+    fn field_names_crafted_to_collide_under_fxhash_spread_in_the_shape() {
+        use std::collections::HashSet;
+        use std::hash::BuildHasher;
+        let keys = keys_colliding_under_fxhash(200);
+        let fx: HashSet<u64> = keys
+            .iter()
+            .map(|k| rustc_hash::FxBuildHasher.hash_one(k))
+            .collect();
+        assert_eq!(fx.len(), 1, "the crafted keys collide under FxHash");
+        let shape = MappingShape::new();
+        let keyed: HashSet<u64> = keys
+            .iter()
+            .map(|k| shape.fields.hasher().hash_one(k))
+            .collect();
+        assert_eq!(keyed.len(), keys.len());
+    }
+
+    /// The measurement behind BENCHMARKS.md's "Hash flooding": one document
+    /// of 20,000 crafted keys through the shape with FxHash and with the
+    /// shape's keyed hash.
+    #[test]
+    #[ignore = "measurement: cargo test --release -p sluice --lib hash_flooding -- --ignored --nocapture"]
+    fn hash_flooding_costs_nothing_with_the_keyed_hash() {
+        let keys = keys_colliding_under_fxhash(20_000);
+        let document: serde_json::Map<String, serde_json::Value> =
+            keys.iter().map(|k| (k.clone(), 1.into())).collect();
+        let bytes = serde_json::to_vec(&document).unwrap();
+        let mut parser = Parser::default();
+        let tape = parser.parse(&bytes).unwrap();
+        let time = |f: &mut dyn FnMut()| {
+            let started = std::time::Instant::now();
+            f();
+            started.elapsed().as_secs_f64()
+        };
+        let keyed = time(&mut || {
+            let mut shape = MappingShape::new();
+            shape.add(Json::root(&tape));
+            assert_eq!(shape.distinct_paths(), keys.len());
+        });
+        let fx = time(&mut || {
+            let mut fields = rustc_hash::FxHashMap::default();
+            for (key, _) in Json::root(&tape).entries() {
+                fields.entry(key.to_owned()).or_insert(FieldKind::Long);
+            }
+            assert_eq!(fields.len(), keys.len());
+        });
+        println!("20000 crafted keys: keyed foldhash {keyed:.4} s, FxHash {fx:.4} s");
+        assert!(keyed * 10.0 < fx, "keyed {keyed} s, fx {fx} s");
+    }
+
+    #[test]
+    fn a_forgetful_shape_stays_bounded_over_map_like_keys() {
+        // Ids as field names: every record brings a new path.
+        let mut reported = MappingShape::forgetful();
+        reported.max_paths = Some(100);
+        for n in 0..1_000 {
+            let json = format!(r#"{{"by_id":{{"u{n}":1}}}}"#);
+            reported.merge(&shape_of(&json));
+            assert!(reported.distinct_paths() <= 100, "{}", reported.distinct_paths());
+        }
+        assert!(reported.kind_of("by_id.u999").is_some(), "the latest paths are kept");
+        let mut unbounded = MappingShape::new();
+        for n in 0..1_000 {
+            unbounded.merge(&shape_of(&format!(r#"{{"u{n}":1}}"#)));
+        }
+        assert_eq!(unbounded.distinct_paths(), 1_000);
     }
 
     #[test]

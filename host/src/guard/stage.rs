@@ -130,7 +130,11 @@ impl Guard {
                 document.bytes = bytes;
                 Ok(document)
             }
-            Err(violation) => Err(refuse(document, violation.to_string())),
+            Err(Unwritable::StillTooBig(violation)) => Err(refuse(document, violation.to_string())),
+            Err(Unwritable::TooDeep(error)) => Err(refuse(
+                document,
+                format!("{violation}; too deeply nested to rewrite: {error}"),
+            )),
         }
     }
 
@@ -141,10 +145,12 @@ impl Guard {
         index: &str,
         bytes: &[u8],
         visit: impl FnOnce(Json),
-    ) -> Result<Vec<u8>, Violation> {
+    ) -> Result<Vec<u8>, Unwritable> {
         let budget = self.indices.get_mut(index).expect("created by check");
+        // simd-json has no nesting limit; serde_json stops at 128 levels,
+        // which keeps the rewrite's recursion off the end of the stack.
         let mut object: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_slice(bytes).expect("simd-json parsed it as an object");
+            serde_json::from_slice(bytes).map_err(Unwritable::TooDeep)?;
         let fold = self.policy == GuardPolicy::Fold;
         let mut overflow = Vec::new();
         if fold && let Some(value) = object.remove(&self.fold_field) {
@@ -170,7 +176,7 @@ impl Guard {
         let value = Json::root(&tape);
         let (added, whole) = measure(value, budget, &self.limits);
         if let Some(violation) = self.limits.check(index, budget, &added, whole.as_ref()) {
-            return Err(violation);
+            return Err(Unwritable::StillTooBig(violation));
         }
         budget.merge(&added);
         visit(value);
@@ -184,6 +190,14 @@ impl Guard {
         rewritten.shrink_to_fit();
         Ok(rewritten)
     }
+}
+
+/// Why a document that does not fit cannot be rewritten to fit.
+enum Unwritable {
+    /// What is left after trimming still breaks a limit.
+    StillTooBig(Violation),
+    /// Nested deeper than the rewrite's parser goes.
+    TooDeep(serde_json::Error),
 }
 
 /// What a document adds to an index's budget, and its whole shape when a

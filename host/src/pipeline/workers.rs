@@ -51,7 +51,7 @@ impl Worker {
         Worker {
             decoder,
             chain,
-            reported: MappingShape::new(),
+            reported: MappingShape::forgetful(),
         }
     }
 

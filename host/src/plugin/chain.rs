@@ -1,16 +1,27 @@
 //! The plugin chain: each batch goes through every plugin in order.
 //!
 //! When a plugin faults on a batch (trap, timeout, memory cap, wrong number of
-//! outcomes), the instance is replaced and the batch is retried record by
-//! record, so only the poison record is dead-lettered, with the fault as its
-//! reason; the rest of the batch goes on as if nothing happened.
+//! outcomes), the instance is replaced and the batch is bisected: each half
+//! is retried on its own, and a half that faults is split again, so that only
+//! the records that fault alone are dead-lettered, with the fault as their
+//! reason. Isolating costs at most the plugin's batch budget
+//! (`limits.batch_budget_ms`): the records still unsettled when it is spent
+//! are dead-lettered with the fault too. An output that breaks the contract
+//! (not UTF-8, not one JSON object) is a fault of its own record.
+//!
+//! Every faulted record counts against the plugin's circuit
+//! [`breaker`](super::breaker), which decides whether the plugin sees the
+//! next batch at all.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::Outcome;
+use super::breaker::{Breaker, Gate};
 use super::instance::{PluginFault, PluginInstance};
 use super::runtime::{LoadedPlugin, PluginError};
+use crate::config::{PluginLimits, TripAction};
+use crate::json::{Json, Parser};
 use crate::record::{DeadLetter, Document, Stage};
 
 /// What came out of the chain for one batch.
@@ -34,9 +45,19 @@ pub struct StageStats {
     pub dropped: u64,
     pub split: u64,
     pub rejected: u64,
+    /// Records dead-lettered because the plugin faulted on them (or on a
+    /// batch holding them, once the batch budget was spent).
     pub faults: u64,
     /// Wall time spent in this plugin, isolation retries included.
     pub busy_seconds: f64,
+    /// Times the circuit breaker tripped.
+    pub breaker_trips: u64,
+    /// Records that skipped the plugin while its breaker was open (`bypass`).
+    pub bypassed: u64,
+    /// Records dead-lettered while its breaker was open (`dead_letter`).
+    pub blocked: u64,
+    /// Whether the breaker of some instance was open when the run ended.
+    pub breaker_open: bool,
 }
 
 impl StageStats {
@@ -50,6 +71,10 @@ impl StageStats {
         self.rejected += other.rejected;
         self.faults += other.faults;
         self.busy_seconds += other.busy_seconds;
+        self.breaker_trips += other.breaker_trips;
+        self.bypassed += other.bypassed;
+        self.blocked += other.blocked;
+        self.breaker_open |= other.breaker_open;
     }
 }
 
@@ -65,6 +90,10 @@ pub(crate) trait Guest: Send {
     fn process(&mut self, batch: &[Vec<u8>]) -> Result<Vec<Outcome>, PluginFault>;
     /// Starts afresh after a fault: the old state may be corrupt.
     fn restart(&mut self) -> Result<(), PluginError>;
+    /// The batch budget and breaker settings of this stage.
+    fn limits(&self) -> PluginLimits {
+        PluginLimits::default()
+    }
 }
 
 impl Guest for PluginInstance {
@@ -76,11 +105,33 @@ impl Guest for PluginInstance {
         *self = PluginInstance::new(&self.plugin().clone())?;
         Ok(())
     }
+
+    fn limits(&self) -> PluginLimits {
+        self.plugin().limits
+    }
 }
 
 struct ChainStage {
     guest: Box<dyn Guest>,
     stats: StageStats,
+    batch_budget: Duration,
+    breaker: Breaker,
+    /// Checks that replaced and split records are single JSON objects.
+    parser: Parser,
+}
+
+/// How one record left a stage.
+enum Settled {
+    Decided(Outcome),
+    /// The plugin faulted on this record alone.
+    Faulted(PluginFault),
+    /// The plugin faulted on a part of the batch holding this record, and
+    /// the batch budget ran out before the record was tried alone.
+    Unsettled(PluginFault),
+    /// The breaker is open: the record skips the plugin.
+    Bypassed,
+    /// The breaker is open: the record is dead-lettered with this reason.
+    Blocked(String),
 }
 
 impl Chain {
@@ -101,12 +152,18 @@ impl Chain {
     pub(crate) fn of(guests: Vec<(Arc<str>, Box<dyn Guest>)>) -> Self {
         let stages = guests
             .into_iter()
-            .map(|(name, guest)| ChainStage {
-                guest,
-                stats: StageStats {
-                    name,
-                    ..StageStats::default()
-                },
+            .map(|(name, guest)| {
+                let limits = guest.limits();
+                ChainStage {
+                    guest,
+                    stats: StageStats {
+                        name,
+                        ..StageStats::default()
+                    },
+                    batch_budget: Duration::from_millis(limits.batch_budget_ms()),
+                    breaker: Breaker::new(limits.breaker),
+                    parser: Parser::default(),
+                }
             })
             .collect();
         Chain { stages }
@@ -116,8 +173,9 @@ impl Chain {
         self.stages.iter().map(|s| &s.stats)
     }
 
-    /// Runs one batch through every plugin. Fails only when a faulted plugin
-    /// cannot be instantiated again.
+    /// Runs one batch through every plugin. Fails when a faulted plugin
+    /// cannot be instantiated again, or when a breaker whose `on_trip` is
+    /// `stop` trips.
     pub fn run(&mut self, documents: Vec<Document>) -> Result<ChainOutput, PluginError> {
         let mut output = ChainOutput::default();
         let mut current = documents;
@@ -142,33 +200,32 @@ impl ChainStage {
         let (origins, records): (Vec<_>, Vec<_>) =
             documents.into_iter().map(|d| (d.origin, d.bytes)).unzip();
         self.stats.records_in += records.len() as u64;
-        let results = match self.guest.process(&records) {
-            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
-            Err(fault) => {
-                tracing::warn!(plugin = %self.stats.name, %fault, records = records.len(),
-                    "plugin faulted on a batch; retrying record by record");
-                self.isolate(&records)?
-            }
-        };
+        let results = self.settle(&records)?;
+        self.stats.breaker_open = self.breaker.is_open();
         let mut next = Vec::with_capacity(records.len());
         for ((origin, bytes), result) in origins.into_iter().zip(records).zip(results) {
             let reason = match result {
-                Ok(Outcome::Pass) => {
+                Settled::Decided(Outcome::Pass) => {
                     self.stats.passed += 1;
                     next.push(Document::new(origin, bytes));
                     continue;
                 }
-                Ok(Outcome::Replace(bytes)) => {
+                Settled::Bypassed => {
+                    self.stats.bypassed += 1;
+                    next.push(Document::new(origin, bytes));
+                    continue;
+                }
+                Settled::Decided(Outcome::Replace(bytes)) => {
                     self.stats.replaced += 1;
                     next.push(Document::new(origin, bytes));
                     continue;
                 }
-                Ok(Outcome::Drop) => {
+                Settled::Decided(Outcome::Drop) => {
                     self.stats.dropped += 1;
                     output.dropped += 1;
                     continue;
                 }
-                Ok(Outcome::Split(parts)) => {
+                Settled::Decided(Outcome::Split(parts)) => {
                     self.stats.split += 1;
                     match parts.len() {
                         0 => output.dropped += 1,
@@ -181,13 +238,25 @@ impl ChainStage {
                     );
                     continue;
                 }
-                Ok(Outcome::Reject(reason)) => {
+                Settled::Decided(Outcome::Reject(reason)) => {
                     self.stats.rejected += 1;
                     reason
                 }
-                Err(fault) => {
+                Settled::Faulted(fault) => {
                     self.stats.faults += 1;
                     format!("plugin {fault}")
+                }
+                Settled::Unsettled(fault) => {
+                    self.stats.faults += 1;
+                    format!(
+                        "plugin {fault} on a batch holding this record; not retried alone: \
+                         the batch budget of {} ms is spent",
+                        self.batch_budget.as_millis()
+                    )
+                }
+                Settled::Blocked(reason) => {
+                    self.stats.blocked += 1;
+                    reason
                 }
             };
             output.dead_letters.push(DeadLetter {
@@ -202,24 +271,165 @@ impl ChainStage {
         Ok(next)
     }
 
-    /// Retries a faulted batch one record at a time on a fresh instance, so
-    /// that only the records that fault on their own are dead-lettered.
+    /// Decides every record of the batch: through the plugin while the
+    /// breaker lets it, and then books the faults with the breaker.
+    fn settle(&mut self, records: &[Vec<u8>]) -> Result<Vec<Settled>, PluginError> {
+        let mut results = Vec::with_capacity(records.len());
+        match self.breaker.gate(Instant::now()) {
+            Gate::Closed => self.attempt(records, &mut results)?,
+            Gate::Probe => {
+                tracing::info!(plugin = %self.stats.name, "circuit breaker probing with one record");
+                self.attempt(&records[..1], &mut results)?;
+                if matches!(results[0], Settled::Decided(_)) {
+                    self.breaker.close();
+                    tracing::info!(plugin = %self.stats.name, "circuit breaker closed: the probe passed");
+                    self.attempt(&records[1..], &mut results)?;
+                } else {
+                    self.breaker.reopen(Instant::now());
+                    tracing::warn!(plugin = %self.stats.name, "circuit breaker stays open: the probe faulted");
+                    self.pass_by(records.len() - 1, &mut results);
+                }
+            }
+            Gate::Open => self.pass_by(records.len(), &mut results),
+        }
+        self.book(&results)?;
+        Ok(results)
+    }
+
+    /// Runs `records` through the plugin, bisecting a batch that faults.
+    fn attempt(
+        &mut self,
+        records: &[Vec<u8>],
+        results: &mut Vec<Settled>,
+    ) -> Result<(), PluginError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        match self.call(records) {
+            Ok(decided) => results.extend(decided),
+            Err(fault) => {
+                tracing::warn!(plugin = %self.stats.name, %fault, records = records.len(),
+                    "plugin faulted on a batch; bisecting it");
+                self.guest.restart()?;
+                let budget_ends = Instant::now() + self.batch_budget;
+                self.isolate(records, fault, budget_ends, results)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `records` faulted together with `fault` (the instance is already
+    /// fresh): tries each half on its own, splitting again a half that
+    /// faults, until single records are left or the budget is spent.
     fn isolate(
         &mut self,
         records: &[Vec<u8>],
-    ) -> Result<Vec<Result<Outcome, PluginFault>>, PluginError> {
-        self.guest.restart()?;
-        let mut results = Vec::with_capacity(records.len());
-        for record in records {
-            match self.guest.process(std::slice::from_ref(record)) {
-                Ok(mut one) => results.push(Ok(one.pop().expect("one outcome for one record"))),
+        fault: PluginFault,
+        budget_ends: Instant,
+        results: &mut Vec<Settled>,
+    ) -> Result<(), PluginError> {
+        if let [_] = records {
+            tracing::warn!(plugin = %self.stats.name, %fault, "poison record dead-lettered");
+            results.push(Settled::Faulted(fault));
+            return Ok(());
+        }
+        let (left, right) = records.split_at(records.len() / 2);
+        for half in [left, right] {
+            if Instant::now() >= budget_ends {
+                tracing::warn!(plugin = %self.stats.name, %fault, records = half.len(),
+                    "batch budget spent; dead-lettering the records not isolated");
+                results.extend(half.iter().map(|_| Settled::Unsettled(fault.clone())));
+                continue;
+            }
+            match self.call(half) {
+                Ok(decided) => results.extend(decided),
                 Err(fault) => {
-                    tracing::warn!(plugin = %self.stats.name, %fault, "poison record dead-lettered");
                     self.guest.restart()?;
-                    results.push(Err(fault));
+                    self.isolate(half, fault, budget_ends, results)?;
                 }
             }
         }
-        Ok(results)
+        Ok(())
+    }
+
+    /// One plugin call; a batch-wide fault is an `Err`, a contract-breaking
+    /// record output a [`Settled::Faulted`] of that record alone.
+    fn call(&mut self, records: &[Vec<u8>]) -> Result<Vec<Settled>, PluginFault> {
+        let outcomes = self.guest.process(records)?;
+        Ok(outcomes
+            .into_iter()
+            .map(|outcome| match self.check_output(&outcome) {
+                Ok(()) => Settled::Decided(outcome),
+                Err(fault) => Settled::Faulted(fault),
+            })
+            .collect())
+    }
+
+    /// What the world promises of a record a plugin hands on: UTF-8, one
+    /// JSON object (simd-json checks both).
+    fn check_output(&mut self, outcome: &Outcome) -> Result<(), PluginFault> {
+        let parts = match outcome {
+            Outcome::Replace(bytes) => std::slice::from_ref(bytes),
+            Outcome::Split(parts) => parts.as_slice(),
+            Outcome::Pass | Outcome::Drop | Outcome::Reject(_) => return Ok(()),
+        };
+        for part in parts {
+            match self.parser.parse(part) {
+                Ok(tape) if Json::root(&tape).is_object() => {}
+                Ok(_) => {
+                    return Err(PluginFault::InvalidOutput(
+                        "not a JSON object".into(),
+                    ));
+                }
+                Err(error) => {
+                    return Err(PluginFault::InvalidOutput(format!(
+                        "not valid UTF-8 JSON: {error}"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What the open breaker does with `count` records.
+    fn pass_by(&mut self, count: usize, results: &mut Vec<Settled>) {
+        let action = self.breaker.action();
+        results.extend((0..count).map(|_| match action {
+            TripAction::Bypass => Settled::Bypassed,
+            TripAction::DeadLetter | TripAction::Stop => Settled::Blocked(format!(
+                "plugin circuit breaker open: {}",
+                self.breaker.why()
+            )),
+        }));
+    }
+
+    /// Books the records the plugin saw with the breaker; trips it (and for
+    /// `stop`, fails the run) when too many of them faulted.
+    fn book(&mut self, results: &[Settled]) -> Result<(), PluginError> {
+        let mut tripped = false;
+        for result in results {
+            let fault = match result {
+                Settled::Decided(_) => None,
+                Settled::Faulted(fault) | Settled::Unsettled(fault) => Some(fault),
+                Settled::Bypassed | Settled::Blocked(_) => continue,
+            };
+            tripped |= self.breaker.record(fault, Instant::now());
+        }
+        if !tripped {
+            return Ok(());
+        }
+        self.stats.breaker_trips += 1;
+        self.stats.breaker_open = true;
+        tracing::error!(plugin = %self.stats.name, action = ?self.breaker.action(),
+            "circuit breaker tripped: {}", self.breaker.why());
+        match self.breaker.action() {
+            TripAction::Stop => Err(PluginError::Tripped {
+                name: self.stats.name.to_string(),
+                faults: self.breaker.faults(),
+                window: self.breaker.window(),
+                last_fault: self.breaker.last_fault().to_owned(),
+            }),
+            TripAction::Bypass | TripAction::DeadLetter => Ok(()),
+        }
     }
 }

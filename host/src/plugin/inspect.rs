@@ -12,11 +12,8 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::bindings::Filter;
 use super::instance::PluginInstance;
-use super::runtime::{LoadedPlugin, PluginRuntime};
+use super::runtime::{LoadedPlugin, PluginRuntime, interface_version};
 use crate::config::PluginLimits;
-
-/// The package every filter's interface lives in.
-const PACKAGE: &str = "sluice:filter";
 
 #[derive(Debug, thiserror::Error)]
 pub enum InspectError {
@@ -165,13 +162,6 @@ fn cold_config() -> wasmtime::Config {
     config.wasm_component_model(true);
     config.epoch_interruption(true);
     config
-}
-
-/// `sluice:filter/types@1.0.0` -> `sluice:filter@1.0.0`.
-fn interface_version(import: &str) -> Option<String> {
-    let rest = import.strip_prefix(PACKAGE)?.strip_prefix('/')?;
-    let (_, version) = rest.split_once('@')?;
-    Some(format!("{PACKAGE}@{version}"))
 }
 
 fn measure_instance(plugin: &LoadedPlugin) -> Result<InstanceCost, String> {

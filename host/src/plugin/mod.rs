@@ -5,12 +5,14 @@
 //! - [`instance`] is one sandboxed instance of one plugin;
 //! - [`chain`] runs a batch through the configured plugins in order and
 //!   isolates a record that makes a plugin trap, time out or run out of memory;
+//! - [`breaker`] stops sending records to a plugin that keeps faulting;
 //! - [`fixtures`] runs a plugin on fixture cases and diffs what comes out;
 //! - [`inspect`] says what a plugin file is and what it costs;
 //! - [`native`] links the shipped Rust filters into the host, for measuring
 //!   what WebAssembly costs.
 
 mod bindings;
+mod breaker;
 pub mod chain;
 pub mod fixtures;
 pub mod inspect;

@@ -16,6 +16,18 @@ use crate::config::{PluginConfig, PluginLimits};
 /// at most one tick.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
 
+/// Stack one plugin call may use (wasmtime's default, stated): unbounded
+/// recursion traps here, far inside the worker thread's own 2 MiB stack.
+const MAX_WASM_STACK: usize = 512 * 1024;
+
+/// The package every filter's interface lives in, and the version this host
+/// implements.
+pub(crate) const PACKAGE: &str = "sluice:filter";
+const VERSION: &str = "1.0.0";
+
+/// The functions the `filter` world exports.
+const EXPORTS: [&str; 2] = ["init", "process"];
+
 #[derive(Debug, thiserror::Error)]
 pub enum PluginError {
     #[error("plugin `{name}`: cannot read {path}")]
@@ -26,6 +38,23 @@ pub enum PluginError {
     },
     #[error("plugin `{name}`: not a valid sluice:filter@1 component: {reason}")]
     Invalid { name: String, reason: String },
+    #[error(
+        "plugin `{name}`: does not implement {PACKAGE}@{VERSION}: missing export {}",
+        missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+    )]
+    MissingExports { name: String, missing: Vec<String> },
+    #[error("plugin `{name}`: built for {found}; this host runs {PACKAGE}@{VERSION}")]
+    WrongInterface { name: String, found: String },
+    #[error(
+        "plugin `{name}`: circuit breaker tripped ({faults} of its last {window} records \
+         faulted; last fault: {last_fault}) and its `on_trip` is `stop`"
+    )]
+    Tripped {
+        name: String,
+        faults: usize,
+        window: usize,
+        last_fault: String,
+    },
     #[error("plugin `{name}`: init refused its config: {reason}")]
     InitRefused { name: String, reason: String },
     #[error("plugin `{name}`: init failed: {reason}")]
@@ -59,6 +88,7 @@ impl PluginRuntime {
         let mut config = wasmtime::Config::new();
         config.wasm_component_model(true);
         config.epoch_interruption(true);
+        config.max_wasm_stack(MAX_WASM_STACK);
         // `perf` sees guest code as anonymous JIT addresses; with
         // SLUICE_WASM_PERFMAP=1 wasmtime writes /tmp/perf-PID.map so that
         // `perf report` names the plugins' functions.
@@ -120,6 +150,7 @@ impl PluginRuntime {
         let started = Instant::now();
         let component = Component::new(&self.engine, bytes).map_err(invalid)?;
         let compile_time = started.elapsed();
+        check_interface(name, &self.engine, &component)?;
         let instance_pre = self.linker.instantiate_pre(&component).map_err(invalid)?;
         let pre = FilterPre::new(instance_pre).map_err(invalid)?;
         Ok(LoadedPlugin {
@@ -132,6 +163,44 @@ impl PluginRuntime {
             size_bytes: bytes.len(),
         })
     }
+}
+
+/// Refuses a component built for another version of the interface or
+/// missing one of its exports, naming what is wrong (wasmtime's own linking
+/// error says only that an export is absent or mistyped).
+fn check_interface(name: &str, engine: &Engine, component: &Component) -> Result<(), PluginError> {
+    let ty = component.component_type();
+    if let Some(found) = ty
+        .imports(engine)
+        .chain(ty.exports(engine))
+        .filter_map(|(item, _)| interface_version(item))
+        .find(|found| *found != format!("{PACKAGE}@{VERSION}"))
+    {
+        return Err(PluginError::WrongInterface {
+            name: name.to_owned(),
+            found,
+        });
+    }
+    let exported: Vec<&str> = ty.exports(engine).map(|(item, _)| item).collect();
+    let missing: Vec<String> = EXPORTS
+        .iter()
+        .filter(|export| !exported.contains(export))
+        .map(|export| export.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(PluginError::MissingExports {
+            name: name.to_owned(),
+            missing,
+        });
+    }
+    Ok(())
+}
+
+/// `sluice:filter/types@1.0.0` -> `sluice:filter@1.0.0`.
+pub(crate) fn interface_version(item: &str) -> Option<String> {
+    let rest = item.strip_prefix(PACKAGE)?.strip_prefix('/')?;
+    let (_, version) = rest.split_once('@')?;
+    Some(format!("{PACKAGE}@{version}"))
 }
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] until the engine is gone.

@@ -190,6 +190,16 @@ impl fmt::Display for Summary {
                 plugin.faults,
                 plugin.busy_seconds
             )?;
+            if plugin.breaker_trips > 0 {
+                writeln!(
+                    f,
+                    "    circuit breaker: tripped {} times, {} at the end; bypassed {}, dead-lettered {}",
+                    plugin.breaker_trips,
+                    if plugin.breaker_open { "open" } else { "closed" },
+                    plugin.bypassed,
+                    plugin.blocked
+                )?;
+            }
         }
         let st = &self.stages;
         writeln!(
