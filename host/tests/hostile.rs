@@ -310,13 +310,13 @@ fn files_sockets_and_the_clock_are_out_of_reach() {
         ids([2]),
         ids([3])
     );
-    let run = run("chaos", &config, "{}", &search_lines(), 100).unwrap();
-    assert_eq!((run.summary.written, run.summary.dead_lettered), (98, 2));
-    let file = run.reason_of(&id(1));
+    let denied = run("chaos", &config, "{}", &search_lines(), 100).unwrap();
+    assert_eq!((denied.summary.written, denied.summary.dead_lettered), (98, 2));
+    let file = denied.reason_of(&id(1));
     assert!(file.starts_with("chaos: open refused: "), "{file}");
-    let socket = run.reason_of(&id(2));
+    let socket = denied.reason_of(&id(2));
     assert!(socket.starts_with("chaos: connect refused: "), "{socket}");
-    let stamped = run.written.iter().find(|d| d["id_str"] == id(3)).unwrap();
+    let stamped = denied.written.iter().find(|d| d["id_str"] == id(3)).unwrap();
     assert_eq!(stamped["chaos_clock"], 0, "the clock reads zero");
 
     let granted = run("chaos", &config, "{ allow_clock = true }", &search_lines(), 100).unwrap();

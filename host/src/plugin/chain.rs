@@ -114,7 +114,7 @@ impl Guest for PluginInstance {
 struct ChainStage {
     guest: Box<dyn Guest>,
     stats: StageStats,
-    batch_budget: Duration,
+    limits: PluginLimits,
     breaker: Breaker,
     /// Checks that replaced and split records are single JSON objects.
     parser: Parser,
@@ -126,12 +126,31 @@ enum Settled {
     /// The plugin faulted on this record alone.
     Faulted(PluginFault),
     /// The plugin faulted on a part of the batch holding this record, and
-    /// the batch budget ran out before the record was tried alone.
-    Unsettled(PluginFault),
+    /// the batch budget (in ms) ran out before the record was tried alone.
+    Unsettled(PluginFault, u64),
     /// The breaker is open: the record skips the plugin.
     Bypassed,
     /// The breaker is open: the record is dead-lettered with this reason.
     Blocked(String),
+}
+
+/// The wall time a faulted batch may spend being isolated.
+struct Budget {
+    ms: u64,
+    ends: Instant,
+}
+
+impl Budget {
+    fn new(ms: u64) -> Self {
+        Budget {
+            ms,
+            ends: Instant::now() + Duration::from_millis(ms),
+        }
+    }
+
+    fn is_spent(&self) -> bool {
+        Instant::now() >= self.ends
+    }
 }
 
 impl Chain {
@@ -160,7 +179,7 @@ impl Chain {
                         name,
                         ..StageStats::default()
                     },
-                    batch_budget: Duration::from_millis(limits.batch_budget_ms()),
+                    limits,
                     breaker: Breaker::new(limits.breaker),
                     parser: Parser::default(),
                 }
@@ -246,12 +265,11 @@ impl ChainStage {
                     self.stats.faults += 1;
                     format!("plugin {fault}")
                 }
-                Settled::Unsettled(fault) => {
+                Settled::Unsettled(fault, budget_ms) => {
                     self.stats.faults += 1;
                     format!(
                         "plugin {fault} on a batch holding this record; not retried alone: \
-                         the batch budget of {} ms is spent",
-                        self.batch_budget.as_millis()
+                         the batch budget of {budget_ms} ms is spent"
                     )
                 }
                 Settled::Blocked(reason) => {
@@ -311,8 +329,8 @@ impl ChainStage {
                 tracing::warn!(plugin = %self.stats.name, %fault, records = records.len(),
                     "plugin faulted on a batch; bisecting it");
                 self.guest.restart()?;
-                let budget_ends = Instant::now() + self.batch_budget;
-                self.isolate(records, fault, budget_ends, results)?;
+                let budget = Budget::new(self.limits.batch_budget_ms(records.len()));
+                self.isolate(records, fault, &budget, results)?;
             }
         }
         Ok(())
@@ -325,7 +343,7 @@ impl ChainStage {
         &mut self,
         records: &[Vec<u8>],
         fault: PluginFault,
-        budget_ends: Instant,
+        budget: &Budget,
         results: &mut Vec<Settled>,
     ) -> Result<(), PluginError> {
         if let [_] = records {
@@ -335,17 +353,20 @@ impl ChainStage {
         }
         let (left, right) = records.split_at(records.len() / 2);
         for half in [left, right] {
-            if Instant::now() >= budget_ends {
+            if budget.is_spent() {
                 tracing::warn!(plugin = %self.stats.name, %fault, records = half.len(),
                     "batch budget spent; dead-lettering the records not isolated");
-                results.extend(half.iter().map(|_| Settled::Unsettled(fault.clone())));
+                results.extend(
+                    half.iter()
+                        .map(|_| Settled::Unsettled(fault.clone(), budget.ms)),
+                );
                 continue;
             }
             match self.call(half) {
                 Ok(decided) => results.extend(decided),
                 Err(fault) => {
                     self.guest.restart()?;
-                    self.isolate(half, fault, budget_ends, results)?;
+                    self.isolate(half, fault, budget, results)?;
                 }
             }
         }
@@ -410,7 +431,7 @@ impl ChainStage {
         for result in results {
             let fault = match result {
                 Settled::Decided(_) => None,
-                Settled::Faulted(fault) | Settled::Unsettled(fault) => Some(fault),
+                Settled::Faulted(fault) | Settled::Unsettled(fault, _) => Some(fault),
                 Settled::Bypassed | Settled::Blocked(_) => continue,
             };
             tripped |= self.breaker.record(fault, Instant::now());

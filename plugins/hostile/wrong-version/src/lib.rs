@@ -5,8 +5,6 @@
 mod component {
     wit_bindgen::generate!({ world: "filter", path: "wit" });
 
-    use sluice::filter::types::Outcome;
-
     struct FromTheFuture;
 
     impl Guest for FromTheFuture {
