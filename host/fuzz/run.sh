@@ -3,18 +3,23 @@
 #
 #   host/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]
 #
-# Targets: decode, guard, bulk, config (all by default), 60 s each by
-# default. Needs cargo-fuzz (`cargo install cargo-fuzz --locked`). Only a
-# stable toolchain exists here, so the build runs without a sanitizer
-# (`--sanitizer none`: libFuzzer's coverage instrumentation is a stable
-# codegen option) and with RUSTC_BOOTSTRAP=1 for the one unstable flag
-# cargo-fuzz passes regardless. Panics are what it finds: Rust's own checks
-# (bounds, overflow in debug assertions, expect) stand in for ASan.
+# Targets (fuzz_targets/, bodies in src/lib.rs): decode, guard (all three
+# policies), bulk (the `_bulk` encoder), config (the pipeline file loader);
+# all four, 60 s each, by default.
 #
-# Each target starts from its seed corpus in corpus/<target>/ and grows it
-# in target/fuzz-corpus/<target>/ (kept out of git); a crash is written to
-# artifacts/<target>/. Once fixed, copy the crashing input into
-# corpus/<target>/ so host/tests/hostile_fuzz_corpus.rs replays it in CI.
+# Only a stable toolchain exists here. `cargo fuzz run --sanitizer none`
+# works on stable (its coverage flags are stable codegen options), but it
+# instruments every dependency (wasmtime, librdkafka, ...), a long build.
+# This script passes the same flags through rustc-sancov.sh to the crates
+# under test only, with plain cargo, and starts from a copy of the
+# workspace's release build so the dependencies are not built again. No
+# sanitizer: Rust's own checks (bounds, `expect`, debug assertions, which
+# are on for the crates under test) are what turn a bug into a crash.
+#
+# Each target starts from its seeds in corpus/<target>/ and grows a working
+# corpus in target/fuzz-corpus/<target>/; crashes go to artifacts/<target>/.
+# Once a crash is fixed, copy its input into corpus/<target>/, so that
+# host/tests/hostile_fuzz_corpus.rs replays it on every test run.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -23,17 +28,18 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(decode guard bulk config)
 
-command -v cargo-fuzz >/dev/null || {
-    echo "cargo-fuzz is missing: cargo install cargo-fuzz --locked" >&2
-    exit 1
-}
-export RUSTC_BOOTSTRAP=1
+if [ ! -d target/release ] && [ -d ../../target/release ]; then
+    echo "== seeding target/ from the workspace's release build"
+    mkdir -p target
+    cp -r ../../target/release target/
+fi
+echo "== building the fuzz targets"
+RUSTC_WRAPPER="$PWD/rustc-sancov.sh" cargo build --release --bins
 for target in "${targets[@]}"; do
     work="target/fuzz-corpus/$target"
     mkdir -p "$work" "artifacts/$target"
     echo "== $target: ${seconds}s"
-    cargo fuzz run --sanitizer none --release --debug-assertions "$target" \
-        "$work" "corpus/$target" -- \
+    "target/release/$target" "$work" "corpus/$target" \
         -max_total_time="$seconds" -max_len=1048576 -timeout=10 -rss_limit_mb=4096 \
-        -artifact_prefix="artifacts/$target/"
+        -artifact_prefix="artifacts/$target/" -print_final_stats=1
 done

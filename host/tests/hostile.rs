@@ -210,14 +210,7 @@ fn unbounded_recursion_costs_one_record() {
 
 #[test]
 fn a_panic_on_one_record_costs_that_record() {
-    let run = run(
-        "chaos",
-        &chaos("trap_on", [0]),
-        "{}",
-        &search_lines(),
-        100,
-    )
-    .unwrap();
+    let run = run("chaos", &chaos("trap_on", [0]), "{}", &search_lines(), 100).unwrap();
     assert_eq!((run.summary.written, run.summary.dead_lettered), (99, 1));
     assert!(
         run.reason_of(&id(0)).starts_with("plugin trapped: "),
@@ -311,16 +304,34 @@ fn files_sockets_and_the_clock_are_out_of_reach() {
         ids([3])
     );
     let denied = run("chaos", &config, "{}", &search_lines(), 100).unwrap();
-    assert_eq!((denied.summary.written, denied.summary.dead_lettered), (98, 2));
+    assert_eq!(
+        (denied.summary.written, denied.summary.dead_lettered),
+        (98, 2)
+    );
     let file = denied.reason_of(&id(1));
     assert!(file.starts_with("chaos: open refused: "), "{file}");
     let socket = denied.reason_of(&id(2));
     assert!(socket.starts_with("chaos: connect refused: "), "{socket}");
-    let stamped = denied.written.iter().find(|d| d["id_str"] == id(3)).unwrap();
+    let stamped = denied
+        .written
+        .iter()
+        .find(|d| d["id_str"] == id(3))
+        .unwrap();
     assert_eq!(stamped["chaos_clock"], 0, "the clock reads zero");
 
-    let granted = run("chaos", &config, "{ allow_clock = true }", &search_lines(), 100).unwrap();
-    let stamped = granted.written.iter().find(|d| d["id_str"] == id(3)).unwrap();
+    let granted = run(
+        "chaos",
+        &config,
+        "{ allow_clock = true }",
+        &search_lines(),
+        100,
+    )
+    .unwrap();
+    let stamped = granted
+        .written
+        .iter()
+        .find(|d| d["id_str"] == id(3))
+        .unwrap();
     assert!(
         stamped["chaos_clock"].as_i64().unwrap() > 1_700_000_000,
         "a granted clock is the host's"
@@ -346,7 +357,10 @@ fn a_tripped_breaker_set_to_bypass_lets_records_skip_the_plugin() {
     let run = trip_on_first_batch("bypass", 60_000).unwrap();
     let stats = &run.summary.plugins[0];
     assert_eq!((run.summary.written, run.summary.dead_lettered), (90, 10));
-    assert_eq!((stats.faults, stats.bypassed, stats.breaker_trips), (10, 90, 1));
+    assert_eq!(
+        (stats.faults, stats.bypassed, stats.breaker_trips),
+        (10, 90, 1)
+    );
     assert!(run.written_ids().contains(&id(10).as_str()));
 }
 

@@ -22,7 +22,11 @@ fn replay(target: &str, run: fn(&[u8])) {
         run(&data);
         inputs += 1;
     }
-    assert!(inputs >= 10, "{target}: only {inputs} seeds in {}", dir.display());
+    assert!(
+        inputs >= 10,
+        "{target}: only {inputs} seeds in {}",
+        dir.display()
+    );
 }
 
 #[test]

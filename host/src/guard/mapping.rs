@@ -451,9 +451,16 @@ mod tests {
         for n in 0..1_000 {
             let json = format!(r#"{{"by_id":{{"u{n}":1}}}}"#);
             reported.merge(&shape_of(&json));
-            assert!(reported.distinct_paths() <= 100, "{}", reported.distinct_paths());
+            assert!(
+                reported.distinct_paths() <= 100,
+                "{}",
+                reported.distinct_paths()
+            );
         }
-        assert!(reported.kind_of("by_id.u999").is_some(), "the latest paths are kept");
+        assert!(
+            reported.kind_of("by_id.u999").is_some(),
+            "the latest paths are kept"
+        );
         let mut unbounded = MappingShape::new();
         for n in 0..1_000 {
             unbounded.merge(&shape_of(&format!(r#"{{"u{n}":1}}"#)));

@@ -155,7 +155,11 @@ mod tests {
         // one makes 5 of 10.
         assert_eq!(tripped, [false, false, true, false, false]);
         assert_eq!(breaker.gate(now), Gate::Open);
-        assert!(breaker.why().starts_with("6 of its last 10 records faulted"));
+        assert!(
+            breaker
+                .why()
+                .starts_with("6 of its last 10 records faulted")
+        );
     }
 
     #[test]

@@ -398,9 +398,7 @@ impl ChainStage {
             match self.parser.parse(part) {
                 Ok(tape) if Json::root(&tape).is_object() => {}
                 Ok(_) => {
-                    return Err(PluginFault::InvalidOutput(
-                        "not a JSON object".into(),
-                    ));
+                    return Err(PluginFault::InvalidOutput("not a JSON object".into()));
                 }
                 Err(error) => {
                     return Err(PluginFault::InvalidOutput(format!(

@@ -195,7 +195,11 @@ impl fmt::Display for Summary {
                     f,
                     "    circuit breaker: tripped {} times, {} at the end; bypassed {}, dead-lettered {}",
                     plugin.breaker_trips,
-                    if plugin.breaker_open { "open" } else { "closed" },
+                    if plugin.breaker_open {
+                        "open"
+                    } else {
+                        "closed"
+                    },
                     plugin.bypassed,
                     plugin.blocked
                 )?;

@@ -87,7 +87,9 @@ impl Filter for Chaos {
         }
         if named(&s.open_file_on) {
             return match std::fs::read("/etc/passwd") {
-                Ok(bytes) => Verdict::Reject(format!("chaos: read {} bytes of a file", bytes.len())),
+                Ok(bytes) => {
+                    Verdict::Reject(format!("chaos: read {} bytes of a file", bytes.len()))
+                }
                 Err(error) => Verdict::Reject(format!("chaos: open refused: {error}")),
             };
         }
