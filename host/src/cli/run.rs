@@ -60,14 +60,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
 fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
     let overrides = |config: &mut PipelineConfig| apply_overrides(config, &args);
+    let here = std::env::current_dir()?;
     let config = match args.config.first() {
         Some(path) => PipelineConfig::load_with(path, overrides)?,
-        None => {
-            PipelineConfig::from_toml_with(DEFAULT_PIPELINE, &std::env::current_dir()?, overrides)
-                .context(
-                "the bundled demo pipeline runs from the repository root, after `make plugins`",
-            )?
-        }
+        None => PipelineConfig::from_toml_with(DEFAULT_PIPELINE, &here, overrides).context(
+            "the bundled demo pipeline runs from the repository root, after `make plugins`",
+        )?,
     };
 
     let runtime = PluginRuntime::new()?;

@@ -87,8 +87,8 @@ pub struct MappingShape {
     // Looked up once per field of every document. Field names are chosen by
     // whoever produces the records, so the hash is keyed (a random seed per
     // shape): with an unkeyed one (FxHash) a producer can send keys that all
-    // collide and make every lookup walk the whole table. foldhash keyed is
-    // as fast as FxHash here (BENCHMARKS.md, "Hash flooding").
+    // collide and make every lookup walk the whole table (BENCHMARKS.md,
+    // "Hash flooding").
     fields: HashMap<String, FieldKind, RandomState>,
     total_fields: usize,
     max_depth: usize,
