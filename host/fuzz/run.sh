@@ -9,12 +9,13 @@
 #
 # Only a stable toolchain exists here. `cargo fuzz run --sanitizer none`
 # works on stable (its coverage flags are stable codegen options), but it
-# instruments every dependency (wasmtime, librdkafka, ...), a long build.
-# This script passes the same flags through rustc-sancov.sh to the crates
-# under test only, with plain cargo, and starts from a copy of the
-# workspace's release build so the dependencies are not built again. No
-# sanitizer: Rust's own checks (bounds, `expect`, debug assertions, which
-# are on for the crates under test) are what turn a bug into a crash.
+# instruments every dependency (wasmtime, librdkafka, ...). This script
+# passes the same flags through rustc-sancov.sh to the crates under test
+# only, with plain cargo: coverage guides the fuzzer through Sluice's code,
+# and the dependencies build as usual (the first build takes about as long
+# as a release build of the workspace). No sanitizer: Rust's own checks
+# (bounds, `expect`, debug assertions, on for the crates under test) are
+# what turn a bug into a crash.
 #
 # Each target starts from its seeds in corpus/<target>/ and grows a working
 # corpus in target/fuzz-corpus/<target>/; crashes go to artifacts/<target>/.
@@ -28,11 +29,6 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(decode guard bulk config)
 
-if [ ! -d target/release ] && [ -d ../../target/release ]; then
-    echo "== seeding target/ from the workspace's release build"
-    mkdir -p target
-    cp -r ../../target/release target/
-fi
 echo "== building the fuzz targets"
 RUSTC_WRAPPER="$PWD/rustc-sancov.sh" cargo build --release --bins
 for target in "${targets[@]}"; do

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # RUSTC_WRAPPER for run.sh: adds libFuzzer's coverage instrumentation (the
 # stable flags `cargo fuzz --sanitizer none` passes) to the crates under test
-# only, so that every dependency is built exactly as the workspace builds it
-# and can be reused from its target directory.
+# only; the dependencies build as usual.
 rustc=$1
 shift
 case " $* " in

@@ -320,18 +320,3 @@ fn wit_type(ty: &Type) -> String {
         other => format!("{other:?}"),
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn version_comes_from_the_filter_package_only() {
-        assert_eq!(
-            interface_version("sluice:filter/types@1.0.0").as_deref(),
-            Some("sluice:filter@1.0.0")
-        );
-        assert_eq!(interface_version("wasi:cli/environment@0.2.6"), None);
-        assert_eq!(interface_version("sluice:filterx/types@1.0.0"), None);
-    }
-}
