@@ -41,7 +41,7 @@ pub fn iso_utc(created_at: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::iso_utc;
+    use super::{iso_from_rfc3339, iso_utc};
 
     #[test]
     fn converts_the_api_format_to_utc() {
