@@ -147,7 +147,7 @@ fn a_v2_page_line_gives_each_of_its_tweets() {
     let (records, ids) = run_file(&formats("twarc-csv-brexit.jsonl"));
     assert_eq!(records, 100);
     assert_eq!(ids.len(), 100);
-    assert_eq!(ids[0], "1440716856763977732");
+    assert_eq!(ids[0], "1440716895355764743");
 }
 
 #[test]
