@@ -47,6 +47,15 @@ pub struct Tweet<'doc> {
 }
 
 impl<'doc> Tweet<'doc> {
+    /// Names the format of this tweet and of the tweets nested in it (each
+    /// may become a document of its own in split mode).
+    pub fn set_format(&mut self, format: &'static str) {
+        self.format = format;
+        for nested in [&mut self.retweeted, &mut self.quoted].into_iter().flatten() {
+            nested.set_format(format);
+        }
+    }
+
     /// The tweet it quotes: its own quoted tweet, else the retweeted
     /// tweet's.
     pub fn quoted_tweet(&self) -> Option<&Tweet<'doc>> {

@@ -61,7 +61,7 @@ pub fn read<'doc, J: Json<'doc>>(doc: J, format: Format) -> Option<Tweet<'doc>> 
         Format::ActivityStreams => activity::read(doc, 0)?,
         Format::V2 => v2::read(doc)?,
     };
-    tweet.format = format.name();
+    tweet.set_format(format.name());
     Some(tweet)
 }
 
