@@ -35,18 +35,15 @@ pub enum Opened {
     Whole,
 }
 
-/// Whether `bytes` may be an envelope, judged from its first key without
-/// parsing it: lines of NDJSON are checked with this before they are opened,
-/// so that an ordinary tweet line costs no second parse.
+/// Whether a line of NDJSON may be an envelope object, judged from its
+/// first key without parsing it, so that an ordinary tweet line costs no
+/// second parse. A line holding an array is not opened: it stays one record
+/// (and one dead letter), as any value that is no object.
 pub fn may_be_envelope(bytes: &[u8]) -> bool {
-    let mut rest = bytes.trim_ascii_start();
-    if rest.first() == Some(&b'[') {
-        return true;
-    }
-    let Some(after_brace) = rest.strip_prefix(b"{") else {
+    let Some(after_brace) = bytes.trim_ascii_start().strip_prefix(b"{") else {
         return false;
     };
-    rest = after_brace.trim_ascii_start();
+    let rest = after_brace.trim_ascii_start();
     [&b"\"data\""[..], b"\"statuses\"", b"\"results\""]
         .iter()
         .any(|key| rest.starts_with(key))
@@ -254,7 +251,7 @@ mod tests {
     fn only_envelope_keys_first_are_candidates() {
         assert!(may_be_envelope(br#" {"data": [1]}"#));
         assert!(may_be_envelope(br#"{"results":[]}"#));
-        assert!(may_be_envelope(b"[1]"));
+        assert!(!may_be_envelope(b"[1]"));
         assert!(!may_be_envelope(br#"{"created_at":"x","data":[]}"#));
     }
 }
