@@ -58,7 +58,11 @@ fn every_format_in_data_formats_is_written_and_every_notice_counted() {
     assert_eq!(summary.written, tweets + 2);
     assert_eq!(summary.dropped, 0);
     // The only dead letter: the stream line cut short.
-    assert_eq!(summary.dead_lettered, 1, "{:?}", summary.dead_letter_reasons);
+    assert_eq!(
+        summary.dead_lettered, 1,
+        "{:?}",
+        summary.dead_letter_reasons
+    );
     let notices: Vec<(&str, u64)> = summary
         .notices
         .iter()
@@ -104,7 +108,11 @@ fn run_file(path: &Path) -> (u64, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let summary = run_pipeline(&pipeline(&[path], NDJSON, "{}"), dir.path()).unwrap();
     assert!(summary.is_balanced());
-    assert_eq!(summary.dead_lettered, 0, "{:?}", summary.dead_letter_reasons);
+    assert_eq!(
+        summary.dead_lettered, 0,
+        "{:?}",
+        summary.dead_letter_reasons
+    );
     let ids = written(dir.path())
         .iter()
         .map(|d| d["id_str"].as_str().unwrap().to_owned())
@@ -138,7 +146,11 @@ fn a_premium_results_envelope_gives_its_tweets() {
     assert_eq!(records, 3);
     assert_eq!(
         ids,
-        ["887453193294282752", "887450119146270723", "872836479608733696"]
+        [
+            "887453193294282752",
+            "887450119146270723",
+            "872836479608733696"
+        ]
     );
 }
 
@@ -181,20 +193,22 @@ fn every_dead_letter_holds_its_input_line_byte_for_byte() {
     // v2 user object (the plugin refuses it), and a real v1.1 tweet whose
     // `created_at` was rewritten out of the API's format (the sink refuses
     // the flattened document: it has no date for the daily index).
-    let mut lines: Vec<Vec<u8>> = std::fs::read(formats("twarc-csv-streaming_output_with_error.jsonl"))
-        .unwrap()
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(<[u8]>::to_vec)
-        .collect();
+    let mut lines: Vec<Vec<u8>> =
+        std::fs::read(formats("twarc-csv-streaming_output_with_error.jsonl"))
+            .unwrap()
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(<[u8]>::to_vec)
+            .collect();
     let page: Value = serde_json::from_slice(&lines[0]).unwrap();
     lines.push(serde_json::to_vec(&page["includes"]["users"][0]).unwrap());
-    let tweet = String::from_utf8(std::fs::read(formats("tweet-parser-original-format.json")).unwrap())
-        .unwrap()
-        .lines()
-        .next()
-        .unwrap()
-        .replace("Tue Jul 18 23:25:04 +0000 2017", "2017-07-18 23:25:04");
+    let tweet =
+        String::from_utf8(std::fs::read(formats("tweet-parser-original-format.json")).unwrap())
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .replace("Tue Jul 18 23:25:04 +0000 2017", "2017-07-18 23:25:04");
     lines.push(tweet.into_bytes());
     let input = dir.path().join("input.ndjson");
     write_ndjson(&input, &lines);
@@ -224,9 +238,19 @@ fn every_dead_letter_holds_its_input_line_byte_for_byte() {
         "{}",
         dead[0]["reason"]
     );
-    assert!(dead[1]["reason"].as_str().unwrap().contains("an API v2 user object"));
+    assert!(
+        dead[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("an API v2 user object")
+    );
     // What the sink refused is there too: the flattened document.
-    assert!(dead[2]["refused"].as_str().unwrap().contains("\"tweet_format\":\"v1.1\""));
+    assert!(
+        dead[2]["refused"]
+            .as_str()
+            .unwrap()
+            .contains("\"tweet_format\":\"v1.1\"")
+    );
 }
 
 #[test]
@@ -244,10 +268,9 @@ fn a_later_run_appends_to_the_dead_letter_file() {
 fn in_pass_mode_with_nothing_written_the_after_shape_is_empty() {
     let dir = tempfile::tempdir().unwrap();
     // Real records that are no tweets: the users of a v2 page.
-    let page: Value = serde_json::from_str(
-        &std::fs::read_to_string(formats("twarc-csv-brexit.jsonl")).unwrap(),
-    )
-    .unwrap();
+    let page: Value =
+        serde_json::from_str(&std::fs::read_to_string(formats("twarc-csv-brexit.jsonl")).unwrap())
+            .unwrap();
     let users: Vec<Vec<u8>> = page["includes"]["users"]
         .as_array()
         .unwrap()

@@ -96,7 +96,9 @@ mod tests {
     #[test]
     fn delete_notices_name_their_tweet() {
         assert_eq!(
-            notice(r#"{"delete":{"status":{"id":1234,"id_str":"1234","user_id":3,"user_id_str":"3"}}}"#),
+            notice(
+                r#"{"delete":{"status":{"id":1234,"id_str":"1234","user_id":3,"user_id_str":"3"}}}"#
+            ),
             Some(Notice::Delete(Some("1234".into())))
         );
         assert_eq!(
@@ -104,7 +106,9 @@ mod tests {
             Some(Notice::Delete(Some("303747490128207873".into())))
         );
         assert_eq!(
-            notice(r#"{"verb":"delete","object":{"id":"tag:search.twitter.com,2005:887453193294282752"}}"#),
+            notice(
+                r#"{"verb":"delete","object":{"id":"tag:search.twitter.com,2005:887453193294282752"}}"#
+            ),
             Some(Notice::Delete(Some("887453193294282752".into())))
         );
         assert_eq!(notice(r#"{"delete":{}}"#), Some(Notice::Delete(None)));

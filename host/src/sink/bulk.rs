@@ -113,7 +113,11 @@ impl BulkEncoder {
         };
         match address {
             Ok(address) => {
-                let action = if document.is_delete() { "delete" } else { "index" };
+                let action = if document.is_delete() {
+                    "delete"
+                } else {
+                    "index"
+                };
                 let action = serde_json::json!({
                     (action): { "_index": address.index, "_id": address.id }
                 });

@@ -54,7 +54,9 @@ pub fn may_be_envelope(bytes: &[u8]) -> bool {
 pub fn open(bytes: &[u8]) -> Result<Opened, serde_json::Error> {
     if bytes.trim_ascii_start().first() == Some(&b'[') {
         let elements: Vec<&RawValue> = serde_json::from_slice(bytes)?;
-        return Ok(Opened::Records(elements.into_iter().map(raw_bytes).collect()));
+        return Ok(Opened::Records(
+            elements.into_iter().map(raw_bytes).collect(),
+        ));
     }
     let object: HashMap<&str, &RawValue> = serde_json::from_slice(bytes)?;
     for key in TWEET_LISTS {
@@ -140,8 +142,10 @@ impl<'a> Includes<'a> {
 
     /// `{"data": tweet, "includes": {...}}` with what the tweet uses.
     fn record_for(&self, tweet: &RawValue) -> Vec<u8> {
-        let mut used: Vec<(&'static str, Vec<&'a RawValue>)> =
-            INCLUDE_LISTS.iter().map(|(name, _)| (*name, Vec::new())).collect();
+        let mut used: Vec<(&'static str, Vec<&'a RawValue>)> = INCLUDE_LISTS
+            .iter()
+            .map(|(name, _)| (*name, Vec::new()))
+            .collect();
         let mut pending = vec![tweet.get().to_owned()];
         let mut seen_tweets = Vec::new();
         while let Some(text) = pending.pop() {
@@ -225,7 +229,10 @@ mod tests {
             records(r#"{"results":[{"id_str":"3"}],"next":"abc","requestParameters":{}}"#),
             [r#"{"id_str":"3"}"#]
         );
-        assert_eq!(records(r#"[{"a":1}, {"b":2}]"#), [r#"{"a":1}"#, r#"{"b":2}"#]);
+        assert_eq!(
+            records(r#"[{"a":1}, {"b":2}]"#),
+            [r#"{"a":1}"#, r#"{"b":2}"#]
+        );
         assert_eq!(records(r#"{"id_str":"1","data":{"x":1}}"#), ["WHOLE"]);
     }
 

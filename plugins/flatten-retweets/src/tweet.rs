@@ -51,7 +51,10 @@ impl<'doc> Tweet<'doc> {
     /// may become a document of its own in split mode).
     pub fn set_format(&mut self, format: &'static str) {
         self.format = format;
-        for nested in [&mut self.retweeted, &mut self.quoted].into_iter().flatten() {
+        for nested in [&mut self.retweeted, &mut self.quoted]
+            .into_iter()
+            .flatten()
+        {
             nested.set_format(format);
         }
     }

@@ -143,7 +143,10 @@ fn the_same_tweets_as_activity_streams_give_the_same_documents() {
     // Not vacuous: the documents hold the fields compared.
     let quote = &activity["872836479608733696"];
     assert_eq!(quote["quoted_user_screen_name"], "RobotPrincessFi");
-    assert_eq!(activity["867478524235366400"]["retweeted_user_screen_name"], "notFromShrek");
+    assert_eq!(
+        activity["867478524235366400"]["retweeted_user_screen_name"],
+        "notFromShrek"
+    );
 }
 
 #[test]
@@ -255,6 +258,14 @@ fn what_is_no_tweet_is_rejected_by_default_saying_what_it_looks_like() {
             other => panic!("expected a rejection, got {other:?}"),
         })
         .collect();
-    assert!(reasons[0].starts_with("not a tweet: an API v2 response page"), "{}", reasons[0]);
-    assert!(reasons[1].contains("no tweet format the plugin reads"), "{}", reasons[1]);
+    assert!(
+        reasons[0].starts_with("not a tweet: an API v2 response page"),
+        "{}",
+        reasons[0]
+    );
+    assert!(
+        reasons[1].contains("no tweet format the plugin reads"),
+        "{}",
+        reasons[1]
+    );
 }

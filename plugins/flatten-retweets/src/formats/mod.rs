@@ -71,7 +71,10 @@ pub fn looks_like<'doc, J: Json<'doc>>(doc: J) -> String {
         return format!("a JSON {:?}, not an object", doc.json_type());
     }
     let has = |key: &str| doc.field(key).is_some();
-    let what = if doc.field("data").is_some_and(|d| d.elements().next().is_some()) {
+    let what = if doc
+        .field("data")
+        .is_some_and(|d| d.elements().next().is_some())
+    {
         "an API v2 response page (`data` is a list): read it with the file source, which opens \
          pages into one record per tweet"
             .to_owned()

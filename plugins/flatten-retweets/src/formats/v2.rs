@@ -23,9 +23,14 @@ pub fn is_tweet<'doc, J: Json<'doc>>(doc: J) -> bool {
     doc.field("id").and_then(Json::string).is_some()
         && string(doc, "id_str").is_none()
         && string(doc, "text").is_some()
-        && ["edit_history_tweet_ids", "author_id", "public_metrics", "conversation_id"]
-            .iter()
-            .any(|key| doc.field(key).is_some())
+        && [
+            "edit_history_tweet_ids",
+            "author_id",
+            "public_metrics",
+            "conversation_id",
+        ]
+        .iter()
+        .any(|key| doc.field(key).is_some())
 }
 
 pub fn read<'doc, J: Json<'doc>>(doc: J) -> Option<Tweet<'doc>> {
