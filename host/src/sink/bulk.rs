@@ -79,20 +79,20 @@ impl BulkEncoder {
     /// Where the tweet `id` that a delete notice names was indexed: a fixed
     /// index, or the one its creation time (read from the id) names.
     pub fn delete_address(&self, id: &str) -> Result<BulkAddress, String> {
-        let time = if self.pattern.needs_timestamp() {
-            Some(snowflake_time(id).ok_or_else(|| {
-                format!(
-                    "cannot tell the index of tweet {id} from its id (not a snowflake id, \
-                     from before November 2010): use a fixed index name to honour its deletion"
-                )
-            })?)
-        } else {
-            None
-        };
-        let index = self
-            .pattern
-            .render(time)
-            .expect("a time is given whenever the pattern needs one");
+        if !self.pattern.needs_timestamp() {
+            let index = self.pattern.render(None).expect("no time is needed");
+            return Ok(BulkAddress {
+                index,
+                id: id.to_owned(),
+            });
+        }
+        let time = snowflake_time(id).ok_or_else(|| {
+            format!(
+                "cannot tell the index of tweet {id} from its id (not a snowflake id, \
+                 from before November 2010): use a fixed index name to honour its deletion"
+            )
+        })?;
+        let index = self.pattern.render(Some(time)).expect("the time is given");
         Ok(BulkAddress {
             index,
             id: id.to_owned(),
