@@ -258,7 +258,27 @@ impl fmt::Display for Summary {
 
 #[cfg(test)]
 mod tests {
-    use super::reason_class;
+    use std::collections::BTreeMap;
+
+    use super::{Summary, reason_class};
+
+    #[test]
+    fn notices_balance_the_books_and_deletes_count_as_written() {
+        // Two tweets, a delete notice and two limit notices came in; the
+        // tweets and the delete were written.
+        let mut summary = Summary {
+            records_in: 5,
+            written: 3,
+            ..Summary::default()
+        };
+        assert!(!summary.is_balanced());
+        summary.count_notices(&BTreeMap::from([("delete", 1), ("limit", 2)]));
+        assert_eq!(summary.deletes, 1);
+        assert_eq!(summary.notices_total(), 2);
+        assert!(summary.is_balanced());
+        summary.records_in = 6;
+        assert!(!summary.is_balanced(), "a record that left no way");
+    }
 
     #[test]
     fn reason_classes_drop_per_record_details() {
