@@ -46,7 +46,14 @@ pub fn may_be_envelope(bytes: &[u8]) -> bool {
     let rest = after_brace.trim_ascii_start();
     [&b"\"data\""[..], b"\"statuses\"", b"\"results\""]
         .iter()
-        .any(|key| rest.starts_with(key))
+        .filter_map(|key| rest.strip_prefix(*key))
+        // A list of tweets, not a v2 stream line's single `data` object.
+        .any(|value| {
+            value
+                .trim_ascii_start()
+                .strip_prefix(b":")
+                .is_some_and(|v| v.trim_ascii_start().starts_with(b"["))
+        })
 }
 
 /// Opens one JSON document; `Err` when it is not JSON at all (decode will
@@ -258,6 +265,9 @@ mod tests {
     fn only_envelope_keys_first_are_candidates() {
         assert!(may_be_envelope(br#" {"data": [1]}"#));
         assert!(may_be_envelope(br#"{"results":[]}"#));
+        assert!(!may_be_envelope(
+            br#"{"data": {"id": "1"}, "includes": {}}"#
+        ));
         assert!(!may_be_envelope(b"[1]"));
         assert!(!may_be_envelope(br#"{"created_at":"x","data":[]}"#));
     }

@@ -58,9 +58,13 @@ impl Item {
         }
     }
 
-    /// The dead letter for this item, with the document as it was sent.
+    /// The dead letter for this item, with the document as it was sent
+    /// (a delete sent no document: its action line).
     pub fn dead_letter(&self, reason: String) -> DeadLetter {
-        let document = &self.lines[self.document_at..];
+        let document = match self.delete {
+            true => &self.lines[..],
+            false => &self.lines[self.document_at..],
+        };
         DeadLetter {
             origin: self.origin.clone(),
             stage: Stage::Sink,
