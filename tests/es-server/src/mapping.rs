@@ -646,9 +646,11 @@ impl<'a> DocParser<'a> {
         for member in members {
             let name = member.name.as_str();
             if name.is_empty() {
-                return Err(
-                    self.doc_error(member.name_start, "field name cannot be an empty string")
-                );
+                // Thrown by `DotExpandingXContentParser`, so wrapped by the document parser.
+                return Err(self.wrapped(
+                    member.name_start,
+                    illegal("field name cannot be an empty string"),
+                ));
             }
             if name.trim().is_empty() {
                 return Err(self.doc_error(

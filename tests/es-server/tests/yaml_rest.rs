@@ -148,6 +148,28 @@ fn skip_reason(steps: &[Value]) -> Option<String> {
         .map(|f| format!("the runner lacks the [{f}] feature"))
 }
 
+/// The first API a test calls that the server does not claim (it would answer 400).
+fn unserved_api<'s>(mut steps: impl Iterator<Item = &'s Value>) -> Option<String> {
+    steps.find_map(|step| {
+        step.get("do")?
+            .as_object()?
+            .keys()
+            .find(|k| !DO_KEYS.contains(&k.as_str()) && !yaml_rest::api::is_known(k))
+            .cloned()
+    })
+}
+
+/// Keys of a `do` section other than the API name.
+const DO_KEYS: &[&str] = &[
+    "catch",
+    "headers",
+    "warnings",
+    "warnings_regex",
+    "allowed_warnings",
+    "allowed_warnings_regex",
+    "node_selector",
+];
+
 async fn run_steps(session: &mut Session<'_>, steps: &[Value]) -> Result<(), Stop> {
     for step in steps {
         session.run(step).await?;
@@ -161,6 +183,9 @@ async fn run_test(file: &str, suite: &Suite, name: &str, steps: &[Value]) -> Out
     }
     if let Some(why) = skip_reason(&suite.setup).or_else(|| skip_reason(steps)) {
         return Outcome::Skipped(why);
+    }
+    if let Some(api) = unserved_api(suite.setup.iter().chain(steps).chain(&suite.teardown)) {
+        return Outcome::Skipped(format!("calls [{api}], which es-test-server does not serve"));
     }
     let server = EsTestServer::start(Options::default())
         .await

@@ -129,7 +129,11 @@ pub fn build(
     }
     let query: Vec<String> = args
         .iter()
-        .filter(|(k, _)| !parts.contains(&k.as_str()) && !CLIENT_ARGUMENTS.contains(&k.as_str()))
+        .filter(|(k, v)| {
+            !parts.contains(&k.as_str())
+                && !CLIENT_ARGUMENTS.contains(&k.as_str())
+                && *v != &Value::Array(Vec::new())
+        })
         .map(|(k, v)| format!("{}={}", encode(k), encode(&text(v))))
         .collect();
     if !query.is_empty() {
