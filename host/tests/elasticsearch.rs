@@ -416,7 +416,8 @@ fn tweets_whose_id_elasticsearch_refuses_are_dead_lettered_before_sending() {
     let by_id = |id: &str| {
         dead.iter()
             .find(|d| {
-                let original: Value = serde_json::from_str(d["original"].as_str().unwrap()).unwrap();
+                let original: Value =
+                    serde_json::from_str(d["original"].as_str().unwrap()).unwrap();
                 original["id_str"] == id
             })
             .unwrap_or_else(|| panic!("no dead letter for id_str {id:?}: {dead:?}"))

@@ -356,27 +356,9 @@ impl Cluster {
         Ok(Reply::json(200, &json!({"acknowledged": true})))
     }
 
-    /// Templates by name, `*` patterns or a comma list; a name that matches none is 404.
-    fn matching_templates(&self, state: &State, expression: &str) -> Result<Vec<String>, EsError> {
-        let names: Vec<String> = state
-            .templates
-            .keys()
-            .filter(|name| expression.split(',').any(|p| glob(p, name)))
-            .cloned()
-            .collect();
-        if names.is_empty() && !expression.split(',').all(|p| p.contains('*')) {
-            return Err(EsError::new(
-                "resource_not_found_exception",
-                format!("index template matching [{expression}] not found"),
-            ));
-        }
-        Ok(names)
-    }
-
     fn get_templates(&self, expression: &str) -> Result<Reply, EsError> {
         let state = self.lock();
-        let templates: Vec<Value> = self
-            .matching_templates(&state, expression)?
+        let templates: Vec<Value> = matching_templates(&state, expression)?
             .iter()
             .map(|name| json!({"name": name, "index_template": state.templates[name].to_json()}))
             .collect();
@@ -385,14 +367,12 @@ impl Cluster {
 
     fn delete_templates(&self, expression: &str) -> Result<Reply, EsError> {
         let mut state = self.lock();
-        let names = self
-            .matching_templates(&state, expression)
-            .map_err(|_| {
-                EsError::new(
-                    "index_template_missing_exception",
-                    format!("index_template [{expression}] missing"),
-                )
-            })?;
+        let names = matching_templates(&state, expression).map_err(|_| {
+            EsError::new(
+                "index_template_missing_exception",
+                format!("index_template [{expression}] missing"),
+            )
+        })?;
         for name in names {
             state.templates.remove(&name);
         }
@@ -737,6 +717,23 @@ impl Cluster {
             },
         ))
     }
+}
+
+/// Templates by name, `*` patterns or a comma list; a name that matches none is 404.
+fn matching_templates(state: &State, expression: &str) -> Result<Vec<String>, EsError> {
+    let names: Vec<String> = state
+        .templates
+        .keys()
+        .filter(|name| expression.split(',').any(|p| glob(p, name)))
+        .cloned()
+        .collect();
+    if names.is_empty() && !expression.split(',').all(|p| p.contains('*')) {
+        return Err(EsError::new(
+            "resource_not_found_exception",
+            format!("index template matching [{expression}] not found"),
+        ));
+    }
+    Ok(names)
 }
 
 /// A selected document: index name, id, source.

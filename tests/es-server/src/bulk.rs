@@ -239,8 +239,7 @@ pub fn parse<'b>(
             problems.push("index is missing".to_owned());
         }
         let id = item.id.as_deref();
-        if id.is_none_or(str::is_empty) && matches!(item.action, Action::Delete | Action::Update)
-        {
+        if id.is_none_or(str::is_empty) && matches!(item.action, Action::Delete | Action::Update) {
             problems.push("id is missing".to_owned());
         }
         problems.extend(id.and_then(id_too_long));
@@ -429,13 +428,17 @@ pub fn execute(
     }
 }
 
-/// What fails an item before it touches an index: an empty `_id`, `require_alias` (this
-/// server has no aliases), a parameter it does not serve.
+/// What fails an item before it touches an index: an empty `_id`, `require_alias` on a
+/// write (this server has no aliases), a parameter it does not serve.
 fn refusal(item: &BulkItem<'_>, index_name: &str, require_alias: bool) -> Option<(u16, EsError)> {
-    if item.id.as_deref() == Some("") && matches!(item.action, Action::Index | Action::Create) {
-        return Some((400, illegal("if _id is specified it must not be empty".to_owned())));
+    let writes = matches!(item.action, Action::Index | Action::Create);
+    if writes && item.id.as_deref() == Some("") {
+        return Some((
+            400,
+            illegal("if _id is specified it must not be empty".to_owned()),
+        ));
     }
-    if item.require_alias.unwrap_or(require_alias) {
+    if writes && item.require_alias.unwrap_or(require_alias) {
         let mut error = EsError::index_not_found(index_name, "index_expression");
         error.reason = format!(
             "no such index [{index_name}] and [require_alias] request flag is [true] and [{index_name}] is not an alias"

@@ -206,9 +206,10 @@ fn match_matches(mapping: &ObjectMapper, field: &str, text: &Value, source: &Val
         return false;
     };
     let wanted: Vec<String> = tokens(&text).collect();
-    values.iter().filter_map(|v| as_text(v)).any(|doc| {
-        tokens(&doc).any(|token| wanted.contains(&token))
-    })
+    values
+        .iter()
+        .filter_map(|v| as_text(v))
+        .any(|doc| tokens(&doc).any(|token| wanted.contains(&token)))
 }
 
 fn term_matches(mapping: &ObjectMapper, field: &str, wanted: &[Value], source: &Value) -> bool {

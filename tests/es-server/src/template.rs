@@ -200,7 +200,10 @@ mod tests {
     fn patterns_overlap_when_one_name_can_match_both() {
         assert!(patterns_overlap("twitter-*", "twitter-2024*"));
         assert!(patterns_overlap("*", "logs"));
-        assert!(patterns_overlap("app-test-*-some-*", "app-test-*-some_other-*"));
+        assert!(patterns_overlap(
+            "app-test-*-some-*",
+            "app-test-*-some_other-*"
+        ));
         assert!(!patterns_overlap("twitter-*", "logs-*"));
         assert!(!patterns_overlap("a", "b"));
         assert!(!patterns_overlap("a*b", "a*c"));

@@ -12,13 +12,19 @@ type Route = (&'static str, &'static str);
 const APIS: &[(&str, &[Route])] = &[
     ("info", &[("GET", "/")]),
     ("bulk", &[("POST", "/_bulk"), ("POST", "/{index}/_bulk")]),
-    ("index", &[("POST", "/{index}/_doc"), ("PUT", "/{index}/_doc/{id}")]),
+    (
+        "index",
+        &[("POST", "/{index}/_doc"), ("PUT", "/{index}/_doc/{id}")],
+    ),
     ("create", &[("PUT", "/{index}/_create/{id}")]),
     ("delete", &[("DELETE", "/{index}/_doc/{id}")]),
     ("get", &[("GET", "/{index}/_doc/{id}")]),
     ("exists", &[("HEAD", "/{index}/_doc/{id}")]),
     ("count", &[("POST", "/_count"), ("POST", "/{index}/_count")]),
-    ("search", &[("POST", "/_search"), ("POST", "/{index}/_search")]),
+    (
+        "search",
+        &[("POST", "/_search"), ("POST", "/{index}/_search")],
+    ),
     ("indices.create", &[("PUT", "/{index}")]),
     ("indices.delete", &[("DELETE", "/{index}")]),
     ("indices.exists", &[("HEAD", "/{index}")]),
@@ -41,7 +47,10 @@ const APIS: &[(&str, &[Route])] = &[
     ),
     (
         "indices.get_index_template",
-        &[("GET", "/_index_template"), ("GET", "/_index_template/{name}")],
+        &[
+            ("GET", "/_index_template"),
+            ("GET", "/_index_template/{name}"),
+        ],
     ),
     (
         "indices.delete_index_template",
@@ -49,7 +58,10 @@ const APIS: &[(&str, &[Route])] = &[
     ),
     (
         "cluster.health",
-        &[("GET", "/_cluster/health"), ("GET", "/_cluster/health/{index}")],
+        &[
+            ("GET", "/_cluster/health"),
+            ("GET", "/_cluster/health/{index}"),
+        ],
     ),
 ];
 
@@ -189,8 +201,14 @@ mod tests {
 
     #[test]
     fn the_path_with_the_most_given_parts_wins() {
-        let c = call("index", json!({"index": "t", "id": 1, "refresh": true, "body": {}}));
-        assert_eq!((c.method, c.target.as_str()), ("PUT", "/t/_doc/1?refresh=true"));
+        let c = call(
+            "index",
+            json!({"index": "t", "id": 1, "refresh": true, "body": {}}),
+        );
+        assert_eq!(
+            (c.method, c.target.as_str()),
+            ("PUT", "/t/_doc/1?refresh=true")
+        );
         let c = call("index", json!({"index": "t", "body": {}}));
         assert_eq!((c.method, c.target.as_str()), ("POST", "/t/_doc"));
         let c = call("indices.refresh", json!({"index": []}));

@@ -43,7 +43,9 @@ fn caught_status(catch: &str) -> Option<u16> {
 fn regex_of(text: &str, comments: bool) -> Option<Result<regex::Regex, String>> {
     let inner = text.strip_prefix('/')?.strip_suffix('/')?;
     let flags = if comments { "(?x)" } else { "" };
-    Some(regex::Regex::new(&format!("{flags}{inner}")).map_err(|e| format!("bad regex {text}: {e}")))
+    Some(
+        regex::Regex::new(&format!("{flags}{inner}")).map_err(|e| format!("bad regex {text}: {e}")),
+    )
 }
 
 /// The value at a dotted path (`items.0.index.status`; `\.` is a literal dot; `$body` or
@@ -121,8 +123,7 @@ impl<'u> Session<'u> {
     fn unstash(&self, value: &Value) -> Result<Value, Stop> {
         Ok(match value {
             Value::String(s) => {
-                if let Some(name) = s.strip_prefix('$').filter(|n| self.stash.contains_key(*n))
-                {
+                if let Some(name) = s.strip_prefix('$').filter(|n| self.stash.contains_key(*n)) {
                     return Ok(self.stash[name].clone());
                 }
                 let mut out = s.clone();
@@ -162,7 +163,9 @@ impl<'u> Session<'u> {
                 let actual = at(&self.last, path);
                 let ok = match (&expected, actual) {
                     (Value::String(text), Some(actual)) if regex_of(text, true).is_some() => {
-                        let re = regex_of(text, true).expect("checked").map_err(Stop::Failed)?;
+                        let re = regex_of(text, true)
+                            .expect("checked")
+                            .map_err(Stop::Failed)?;
                         let actual = match actual {
                             Value::String(s) => s.clone(),
                             other => other.to_string(),
