@@ -448,3 +448,36 @@ fn tweets_whose_id_elasticsearch_refuses_are_dead_lettered_before_sending() {
     assert_eq!(stats.bulk_items.values().sum::<u64>(), 98);
     assert_eq!(count(&server.url(), "ids"), kept.len() as u64);
 }
+
+#[test]
+fn a_tweet_with_an_empty_field_name_is_dead_lettered_with_elasticsearchs_reason() {
+    let server = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    let mut tweets = common::search_api_tweets();
+    tweets[30]["user"][""] = serde_json::json!("no name");
+    let refused = tweets[30]["id_str"].as_str().unwrap().to_owned();
+    let lines: Vec<Vec<u8>> = tweets
+        .iter()
+        .map(|t| serde_json::to_vec(t).unwrap())
+        .collect();
+    let input = dir.path().join("tweets.ndjson");
+    write_ndjson(&input, &lines);
+    let toml = pipeline(&[&input], "", &server.url(), "names", "", "");
+    let summary = run_pipeline(&toml, dir.path()).unwrap();
+    assert!(summary.is_balanced(), "{summary}");
+    assert_eq!(
+        (summary.written, summary.dead_lettered),
+        (99, 1),
+        "{summary}"
+    );
+    let dead = dead_letters(dir.path());
+    let reason = dead[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("elasticsearch rejected the document, status 400, document_parsing_exception: [1:")
+            && reason.ends_with("failed to parse: field name cannot be an empty string"),
+        "{reason}"
+    );
+    let original: Value = serde_json::from_str(dead[0]["original"].as_str().unwrap()).unwrap();
+    assert_eq!(original["id_str"], refused.as_str());
+    assert_eq!(count(&server.url(), "names"), 99);
+}
