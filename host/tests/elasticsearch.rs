@@ -473,8 +473,9 @@ fn a_tweet_with_an_empty_field_name_is_dead_lettered_with_elasticsearchs_reason(
     let dead = dead_letters(dir.path());
     let reason = dead[0]["reason"].as_str().unwrap();
     assert!(
-        reason.starts_with("elasticsearch rejected the document, status 400, document_parsing_exception: [1:")
-            && reason.ends_with("failed to parse: field name cannot be an empty string"),
+        reason.starts_with(
+            "elasticsearch rejected the document, status 400, document_parsing_exception: [1:"
+        ) && reason.contains("failed to parse: field name cannot be an empty string"),
         "{reason}"
     );
     let original: Value = serde_json::from_str(dead[0]["original"].as_str().unwrap()).unwrap();
