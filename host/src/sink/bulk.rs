@@ -14,6 +14,9 @@ const SNOWFLAKE_EPOCH_MS: i64 = 1_288_834_974_657;
 /// about 3 * 10^10) and say nothing about time.
 const FIRST_SNOWFLAKE: u64 = 100_000_000_000_000;
 
+/// Elasticsearch's limit on `_id`, in UTF-8 bytes (`DocWriteRequest.validateDocIdLength`).
+const MAX_ID_BYTES: usize = 512;
+
 /// Turns documents into `_bulk` lines for one [`IndexTarget`].
 #[derive(Debug, Clone)]
 pub struct BulkEncoder {
@@ -54,10 +57,25 @@ impl BulkEncoder {
 
     /// The index and `_id` of a document already parsed (the guard budgets
     /// per index without parsing twice).
+    /// An `_id` that Elasticsearch would refuse (empty, or over 512 bytes,
+    /// which fails the whole `_bulk` request) is the reason, in ES's words.
     pub fn address_of(&self, value: Json) -> Result<BulkAddress, String> {
         let id = field(value, &self.id_field)
             .and_then(scalar_to_string)
             .ok_or_else(|| format!("no `{}` field to use as _id", self.id_field))?;
+        if id.is_empty() {
+            return Err(format!(
+                "`{}` is empty: if _id is specified it must not be empty",
+                self.id_field
+            ));
+        }
+        if id.len() > MAX_ID_BYTES {
+            return Err(format!(
+                "`{}` is too long for _id: id [{id}] is too long, must be no longer than {MAX_ID_BYTES} bytes but was: {}",
+                self.id_field,
+                id.len()
+            ));
+        }
         let time = if self.pattern.needs_timestamp() {
             let text = field(value, &self.timestamp_field)
                 .and_then(Json::text)
@@ -208,5 +226,32 @@ mod tests {
         assert!(daily.unwrap_err().contains("from before November 2010"));
         let fixed = encoder("tweets").delete_address("1234").unwrap();
         assert_eq!(fixed.index, "tweets");
+    }
+
+    fn address(doc: &str) -> Result<BulkAddress, String> {
+        let mut parser = Parser::default();
+        let tape = parser.parse(doc.as_bytes()).unwrap();
+        encoder("tweets").address_of(Json::root(&tape))
+    }
+
+    #[test]
+    fn ids_elasticsearch_refuses_are_reasons_in_its_words() {
+        assert_eq!(
+            address(r#"{"id_str": ""}"#).unwrap_err(),
+            "`id_str` is empty: if _id is specified it must not be empty"
+        );
+        let long = "9".repeat(513);
+        let reason = address(&format!(r#"{{"id_str": "{long}"}}"#)).unwrap_err();
+        assert_eq!(
+            reason,
+            format!(
+                "`id_str` is too long for _id: id [{long}] is too long, must be no longer than 512 bytes but was: 513"
+            )
+        );
+        // 512 bytes of UTF-8 (256 two-byte characters) is still an id.
+        let at_limit = "é".repeat(256);
+        let ok = address(&format!(r#"{{"id_str": "{at_limit}"}}"#)).unwrap();
+        assert_eq!(ok.id, at_limit);
+        assert_eq!(ok.index, "tweets");
     }
 }
