@@ -20,6 +20,7 @@ fn origin() -> Origin {
         source: Arc::from("fuzz"),
         partition: None,
         offset: 1,
+        original: None,
     }
 }
 
@@ -49,6 +50,7 @@ pub fn decode(data: &[u8]) {
                     assert!(std::str::from_utf8(&document.bytes).is_ok());
                 }
                 Decoded::DeadLetter(letter) => assert!(!letter.reason.is_empty()),
+                Decoded::Notice { kind, .. } => assert!(!kind.is_empty()),
             }
             reported.merge(&shape);
         }

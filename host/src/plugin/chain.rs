@@ -234,9 +234,9 @@ impl ChainStage {
                     next.push(Document::new(origin, bytes));
                     continue;
                 }
-                Settled::Decided(Outcome::Replace(bytes)) => {
+                Settled::Decided(Outcome::Replace(replaced)) => {
                     self.stats.replaced += 1;
-                    next.push(Document::new(origin, bytes));
+                    next.push(Document::new(origin.entered_as(bytes), replaced));
                     continue;
                 }
                 Settled::Decided(Outcome::Drop) => {
@@ -250,10 +250,11 @@ impl ChainStage {
                         0 => output.dropped += 1,
                         n => output.split_added += n as u64 - 1,
                     }
+                    let origin = origin.entered_as(bytes);
                     next.extend(
                         parts
                             .into_iter()
-                            .map(|bytes| Document::new(origin.clone(), bytes)),
+                            .map(|part| Document::new(origin.clone(), part)),
                     );
                     continue;
                 }
