@@ -9,7 +9,7 @@ use common::*;
 fn nested(levels: usize) -> Vec<u8> {
     let mut json = String::from(r#"{"id_str":"deep","a":"#);
     json.push_str(&r#"{"a":"#.repeat(levels - 1));
-    json.push_str("1");
+    json.push('1');
     json.push_str(&"}".repeat(levels));
     json.into_bytes()
 }
