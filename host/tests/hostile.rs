@@ -278,7 +278,7 @@ fn a_module_missing_an_export_is_refused_at_load_naming_it() {
         .expect("the plugin is refused");
     let message = format!("{error:#}");
     assert!(
-        message.contains("does not implement sluice:filter@1.0.0: missing export `process`"),
+        message.contains("not a valid sluice:filter@1 component: missing export `process` "),
         "{message}"
     );
 }

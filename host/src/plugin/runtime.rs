@@ -39,11 +39,15 @@ pub enum PluginError {
     #[error("plugin `{name}`: not a valid sluice:filter@1 component: {reason}")]
     Invalid { name: String, reason: String },
     #[error(
-        "plugin `{name}`: does not implement {PACKAGE}@{VERSION}: missing export {}",
+        "plugin `{name}`: not a valid sluice:filter@1 component: missing export {} \
+         ({PACKAGE}@{VERSION} exports `init` and `process`)",
         missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
     )]
     MissingExports { name: String, missing: Vec<String> },
-    #[error("plugin `{name}`: built for {found}; this host runs {PACKAGE}@{VERSION}")]
+    #[error(
+        "plugin `{name}`: not a valid sluice:filter@1 component: built for {found}; \
+         this host runs {PACKAGE}@{VERSION}"
+    )]
     WrongInterface { name: String, found: String },
     #[error(
         "plugin `{name}`: circuit breaker tripped ({faults} of its last {window} records \
