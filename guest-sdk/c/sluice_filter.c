@@ -185,6 +185,13 @@ bool sluice_string_is(sluice_json value, const char *text) {
   return tok && token_equals(value.doc->json, tok, text, strlen(text));
 }
 
+bool sluice_string_in(sluice_json value, char *const list[]) {
+  for (size_t i = 0; list[i]; i++) {
+    if (sluice_string_is(value, list[i])) return true;
+  }
+  return false;
+}
+
 double sluice_number(sluice_json value, double otherwise) {
   if (sluice_type_of(value) != SLUICE_NUMBER) return otherwise;
   const jsmntok_t *tok = token(value);
@@ -439,6 +446,27 @@ char *sluice_check_keys(sluice_json config, const char *const known[]) {
     free(expected.ptr);
     return message;
   }
+  return NULL;
+}
+
+char *sluice_setting_strings(sluice_json config, const char *key, char ***list) {
+  sluice_json value = sluice_get(config, key);
+  if (sluice_type_of(value) == SLUICE_MISSING) return NULL;
+  if (sluice_type_of(value) != SLUICE_ARRAY) {
+    return sluice_error("invalid plugin config at `%s`: expected a list of strings", key);
+  }
+  char **strings = checked(calloc(sluice_length(value) + 1, sizeof(char *)));
+  size_t count = 0;
+  for (sluice_json item = sluice_first(value); sluice_type_of(item) != SLUICE_MISSING; item = sluice_next(item)) {
+    const char *text = sluice_string(item);
+    if (!text) {
+      for (size_t i = 0; i < count; i++) free(strings[i]);
+      free(strings);
+      return sluice_error("invalid plugin config at `%s`: expected a list of strings", key);
+    }
+    strings[count++] = checked(strdup(text));
+  }
+  *list = strings;
   return NULL;
 }
 

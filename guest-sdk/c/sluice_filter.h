@@ -76,6 +76,8 @@ sluice_json sluice_get(sluice_json object, const char *path);
 const char *sluice_string(sluice_json value);
 /* Whether the value is the string `text` (escapes resolved). */
 bool sluice_string_is(sluice_json value, const char *text);
+/* Whether the value is one of the strings of a NULL-terminated list. */
+bool sluice_string_in(sluice_json value, char *const list[]);
 /* The number, or `otherwise` when not a number. */
 double sluice_number(sluice_json value, double otherwise);
 /* The boolean, or `otherwise` when not a boolean. */
@@ -140,6 +142,10 @@ char *sluice_error(const char *format, ...) __attribute__((format(printf, 1, 2))
  * the message Rust's SDK gives for the first other one:
  * "invalid plugin config at `lnags`: unknown field `lnags`, expected `langs`". */
 char *sluice_check_keys(sluice_json config, const char *const known[]);
+/* Reads the setting `key`, a list of strings, as a NULL-terminated malloc'd
+ * array of copies into *list; leaves *list alone when the key is missing.
+ * NULL, or the message that names the key when it is not such a list. */
+char *sluice_setting_strings(sluice_json config, const char *key, char ***list);
 
 #ifdef __cplusplus
 }

@@ -31,7 +31,8 @@ const output = args[out + 1];
 const inputs = args.filter((_, i) => i !== out && i !== out + 1);
 if (inputs.length !== 1) usage("name one filter module");
 
-const jco = join(dirname(require.resolve("@bytecodealliance/jco/package.json")), "src", "jco.js");
+// The package exports its API (dist/api.js); the command line sits beside it.
+const jco = join(dirname(require.resolve("@bytecodealliance/jco")), "jco.js");
 const result = spawnSync(
   process.execPath,
   [

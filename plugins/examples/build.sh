@@ -86,11 +86,20 @@ install_npm() {
   # The SDK as its users get it: the package's tarball.
   mkdir -p "$SDK_OUT"
   (cd "$ROOT/guest-sdk/javascript" && npm pack --silent --pack-destination "$SDK_OUT" >/dev/null)
+  # .npmrc's install-links copies the SDK in instead of linking to it, but
+  # only when it is missing, and npm's tree breaks when one package of it is
+  # removed and installed again: a changed SDK reinstalls everything.
+  local installed=$NODE_DIR/node_modules/sluice-filter
+  local file
+  for file in package.json sluice-filter.js build.mjs preopen-root.mjs wit/filter.wit; do
+    cmp -s "$ROOT/guest-sdk/javascript/$file" "$installed/$file" || rm -rf "$NODE_DIR/node_modules"
+  done
+  # `npm ls` fails when a pinned package is missing or at another version.
+  (cd "$NODE_DIR" && npm ls --depth=0 >/dev/null 2>&1) && return 0
   echo "installing sluice-filter (with jco and componentize-js) from npm (package-lock.json)"
   # Not `npm ci`: the lock leaves out optional binaries for other platforms
   # that the registry here does not serve, and `npm ci` refuses such a lock.
-  # `npm install` installs exactly the locked versions and keeps the lock;
-  # .npmrc's install-links copies the SDK in instead of linking to it.
+  # `npm install` installs exactly the locked versions and keeps the lock.
   (cd "$NODE_DIR" && npm install --no-audit --no-fund --loglevel=error)
 }
 

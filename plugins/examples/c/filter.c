@@ -6,42 +6,19 @@
  * byte for byte into the output: numbers and strings are never re-encoded,
  * so integers stay integers and escapes stay valid.
  */
-#include <stdbool.h>
-#include <string.h>
-
 #include "sluice_filter.h"
 
-#define MAX_LANGS 64
-
-static char *langs[MAX_LANGS] = {"en", "ko"};
-static size_t lang_count = 2;
+static char *english_and_korean[] = {"en", "ko", NULL};
+static char **langs = english_and_korean;
 
 char *sluice_filter_init(sluice_json config) {
-  char *unknown = sluice_check_keys(config, (const char *const[]){"langs", NULL});
-  if (unknown) return unknown;
-  sluice_json list = sluice_get(config, "langs");
-  if (sluice_type_of(list) == SLUICE_MISSING) return NULL;
-  if (sluice_type_of(list) != SLUICE_ARRAY || sluice_length(list) > MAX_LANGS) {
-    return sluice_error("invalid plugin config at `langs`: expected a list of at most %d strings", MAX_LANGS);
-  }
-  lang_count = 0;
-  for (sluice_json lang = sluice_first(list); sluice_type_of(lang) != SLUICE_MISSING; lang = sluice_next(lang)) {
-    if (!sluice_string(lang)) return sluice_error("invalid plugin config at `langs`: expected a list of strings");
-    langs[lang_count++] = strdup(sluice_string(lang));
-  }
-  return NULL;
-}
-
-static bool wanted(sluice_json lang) {
-  for (size_t i = 0; i < lang_count; i++) {
-    if (sluice_string_is(lang, langs[i])) return true;
-  }
-  return false;
+  char *error = sluice_check_keys(config, (const char *const[]){"langs", NULL});
+  return error ? error : sluice_setting_strings(config, "langs", &langs);
 }
 
 sluice_outcome sluice_filter(sluice_json tweet) {
   if (sluice_type_of(sluice_get(tweet, "id_str")) != SLUICE_STRING) return sluice_reject("missing id_str");
-  if (!wanted(sluice_get(tweet, "lang"))) return sluice_drop();
+  if (!sluice_string_in(sluice_get(tweet, "lang"), langs)) return sluice_drop();
 
   sluice_json text = sluice_get(tweet, "extended_tweet.full_text");
   if (!sluice_present(text)) text = sluice_get(tweet, "full_text");
