@@ -78,7 +78,8 @@ install_componentize_py() {
   fi
   # The SDK as its users get it: a wheel and an sdist, the wheel installed.
   rm -f "$SDK_OUT"/sluice_filter-*
-  "$VENV/bin/python" -m build -q --outdir "$SDK_OUT" "$ROOT/guest-sdk/python" >/dev/null
+  "$VENV/bin/python" -m build --outdir "$SDK_OUT" "$ROOT/guest-sdk/python" >"$SDK_OUT/python-build.log" 2>&1 ||
+    { cat "$SDK_OUT/python-build.log" >&2; return 1; }
   "$VENV/bin/pip" install --disable-pip-version-check -q --force-reinstall --no-deps "$SDK_OUT"/sluice_filter-*.whl
 }
 

@@ -5,12 +5,14 @@
 
 use crate::{Outcome, Value, Verdict, View};
 
+
 /// The three places a filter can answer, in the order the core asks them.
 pub(crate) trait Hooks {
     /// `Some` decides the record before it is parsed.
     fn raw(&mut self, record: &[u8]) -> Option<Outcome>;
-    /// `Some` decides the record from the view; `None` builds the document.
-    fn view<'doc>(&mut self, view: View<'_, 'doc>) -> Option<Verdict<'doc>>;
+    /// `Some` decides the record from the view (serializing through
+    /// `scratch` what it makes); `None` builds the document.
+    fn view(&mut self, view: View<'_, '_>, scratch: &mut Vec<u8>) -> Option<Outcome>;
     /// Decides the record from the editable document.
     fn document<'doc>(&mut self, doc: &mut Value<'doc>) -> Verdict<'doc>;
 }
@@ -43,8 +45,8 @@ fn run_record<H: Hooks>(
         Ok(parsed) => parsed,
         Err(error) => return Outcome::Reject(format!("plugin could not parse record: {error}")),
     };
-    if let Some(verdict) = hooks.view(parsed.as_value()) {
-        return Outcome::from_view_verdict(verdict, scratch);
+    if let Some(outcome) = hooks.view(parsed.as_value(), scratch) {
+        return outcome;
     }
     let mut doc = crate::to_value(parsed.as_value());
     Outcome::from_verdict(hooks.document(&mut doc), &doc, scratch)

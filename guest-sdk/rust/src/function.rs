@@ -30,7 +30,7 @@ where
 /// Runs a `fn(tweet: &View, ...)` filter over a batch.
 pub fn each_view<F>(batch: Vec<Vec<u8>>, filter: F) -> Vec<Outcome>
 where
-    F: for<'tape, 'doc> FnMut(&View<'tape, 'doc>) -> Verdict<'doc>,
+    F: for<'doc> FnMut(&'doc View<'doc, 'doc>) -> Verdict<'doc>,
 {
     batch::run(&mut ViewFilter(filter), batch)
 }
@@ -59,7 +59,7 @@ where
         Some(Outcome::from_view_verdict(verdict, &mut Vec::new()))
     }
 
-    fn view<'doc>(&mut self, _view: View<'_, 'doc>) -> Option<Verdict<'doc>> {
+    fn view(&mut self, _view: View<'_, '_>, _scratch: &mut Vec<u8>) -> Option<Outcome> {
         unreachable!("a bytes filter answers every record before it is parsed")
     }
 
@@ -72,17 +72,22 @@ struct ViewFilter<F>(F);
 
 impl<F> Hooks for ViewFilter<F>
 where
-    F: for<'tape, 'doc> FnMut(&View<'tape, 'doc>) -> Verdict<'doc>,
+    F: for<'doc> FnMut(&'doc View<'doc, 'doc>) -> Verdict<'doc>,
 {
     fn raw(&mut self, _record: &[u8]) -> Option<Outcome> {
         None
     }
 
-    fn view<'doc>(&mut self, view: View<'_, 'doc>) -> Option<Verdict<'doc>> {
-        Some(match (self.0)(&view) {
+    /// The function sees the view, its tape and the record under one
+    /// lifetime, so whatever it reads (`get_str`, `into_string`) can go
+    /// into the document it returns; that document is serialized here,
+    /// while the view is still borrowed.
+    fn view(&mut self, view: View<'_, '_>, scratch: &mut Vec<u8>) -> Option<Outcome> {
+        let verdict = match (self.0)(&view) {
             Verdict::Changed => Verdict::Reject(CHANGED_FROM_VIEW.to_owned()),
             verdict => verdict,
-        })
+        };
+        Some(Outcome::from_view_verdict(verdict, scratch))
     }
 
     fn document<'doc>(&mut self, _doc: &mut Value<'doc>) -> Verdict<'doc> {
@@ -100,7 +105,7 @@ where
         None
     }
 
-    fn view<'doc>(&mut self, _view: View<'_, 'doc>) -> Option<Verdict<'doc>> {
+    fn view(&mut self, _view: View<'_, '_>, _scratch: &mut Vec<u8>) -> Option<Outcome> {
         None
     }
 

@@ -146,8 +146,9 @@ impl<F: Filter> batch::Hooks for TraitHooks<'_, F> {
         self.0.filter_raw(record)
     }
 
-    fn view<'doc>(&mut self, view: View<'_, 'doc>) -> Option<Verdict<'doc>> {
-        self.0.filter_view(view)
+    fn view(&mut self, view: View<'_, '_>, scratch: &mut Vec<u8>) -> Option<Outcome> {
+        let verdict = self.0.filter_view(view)?;
+        Some(Outcome::from_view_verdict(verdict, scratch))
     }
 
     fn document<'doc>(&mut self, doc: &mut Value<'doc>) -> Verdict<'doc> {

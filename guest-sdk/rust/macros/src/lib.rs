@@ -179,10 +179,11 @@ fn last_ident(ty: &Type) -> Option<&Ident> {
     }
 }
 
-/// `View` becomes `View<'_, 'doc>`, `Value` and `Verdict` become
+/// `&View` becomes `&'doc View<'doc, 'doc>`, `Value` and `Verdict` become
 /// `Value<'doc>` and `Verdict<'doc>`, `&[u8]` becomes `&'doc [u8]`, and the
-/// function gets `<'doc>`: the verdict may borrow strings from the record,
-/// which elision cannot say.
+/// function gets `<'doc>`: the verdict may borrow strings from the record
+/// (through the view, whose accessors borrow from it too), which elision
+/// cannot say.
 fn fill_in_lifetimes(function: &mut ItemFn) {
     struct Fill {
         doc: Lifetime,
@@ -190,7 +191,11 @@ fn fill_in_lifetimes(function: &mut ItemFn) {
 
     impl VisitMut for Fill {
         fn visit_type_reference_mut(&mut self, reference: &mut syn::TypeReference) {
-            if reference.lifetime.is_none() && matches!(*reference.elem, Type::Slice(_)) {
+            let borrows_record = match &*reference.elem {
+                Type::Slice(_) => true,
+                elem => last_ident(elem).is_some_and(|ident| ident == "View"),
+            };
+            if reference.lifetime.is_none() && borrows_record {
                 reference.lifetime = Some(self.doc.clone());
             }
             syn::visit_mut::visit_type_reference_mut(self, reference);
@@ -203,7 +208,7 @@ fn fill_in_lifetimes(function: &mut ItemFn) {
                 let doc = &self.doc;
                 let arguments: Option<syn::AngleBracketedGenericArguments> =
                     match segment.ident.to_string().as_str() {
-                        "View" => Some(syn::parse_quote!(<'_, #doc>)),
+                        "View" => Some(syn::parse_quote!(<#doc, #doc>)),
                         "Value" | "Verdict" => Some(syn::parse_quote!(<#doc>)),
                         _ => None,
                     };

@@ -60,7 +60,7 @@ fn flatten<'doc>(tweet: &View<'_, 'doc>) -> Value<'doc> {
         .map(|hashtags| {
             hashtags
                 .iter()
-                .filter_map(|tag| tag.get_str("text"))
+                .filter_map(|tag| tag.get("text")?.into_string())
                 .map(Value::from)
                 .collect()
         })
