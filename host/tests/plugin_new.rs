@@ -88,10 +88,64 @@ fn english_tweets() -> u64 {
     langs.iter().filter(|lang| lang.as_deref() == Some("en")).count() as u64
 }
 
+/// Replaces `from` in a generated file, which must contain it.
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "no `{from}` in {}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// For Python and JavaScript, where an exception is either the SDK's Reject
+/// or a fault: the filter raises both on request, and a fourth case says
+/// what must come of each.
+fn add_error_cases(project: &Path, lang: &str) {
+    match lang {
+        "python" => edit(
+            &project.join("app.py"),
+            "    return sluice.PASS",
+            "    if tweet.get(\"test\") == \"fault\":\n        raise KeyError(\"a bug\")\n    \
+             if tweet.get(\"test\") == \"reject\":\n        raise sluice.Reject(\"asked to reject\")\n    \
+             return sluice.PASS",
+        ),
+        "javascript" => {
+            let filter = project.join("filter.js");
+            edit(&filter, "{ DROP, PASS, filter }", "{ DROP, PASS, Reject, filter }");
+            edit(
+                &filter,
+                "  return settings.langs",
+                "  if (tweet.test === \"fault\") throw new TypeError(\"a bug\");\n  \
+                 if (tweet.test === \"reject\") throw new Reject(\"asked to reject\");\n  \
+                 return settings.langs",
+            );
+        }
+        _ => return,
+    }
+    let case = project.join("fixtures/errors");
+    std::fs::create_dir_all(&case).unwrap();
+    std::fs::write(
+        case.join("input.ndjson"),
+        "{\"id_str\":\"1\",\"lang\":\"en\",\"test\":\"fault\"}\n\
+         {\"id_str\":\"2\",\"lang\":\"en\",\"test\":\"reject\"}\n\
+         {\"id_str\":\"3\",\"lang\":\"en\"}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        case.join("expected.ndjson"),
+        "{\"reject\": \"plugin trapped\"}\n{\"reject\": \"asked to reject\"}\n{\"pass\": true}\n",
+    )
+    .unwrap();
+}
+
 /// Writes the project, builds it, passes its fixtures, runs its pipeline.
 fn new_build_test_run(lang: &str, build_env: &[(&str, PathBuf)]) {
     let parent = outside();
     let project = new_project(parent.path(), lang);
+    add_error_cases(&project, lang);
+    let cases = if matches!(lang, "python" | "javascript") {
+        4
+    } else {
+        3
+    };
 
     let build = Command::new(project.join("build.sh"))
         .current_dir(&project)
@@ -108,10 +162,11 @@ fn new_build_test_run(lang: &str, build_env: &[(&str, PathBuf)]) {
         "ok   english (3 records)",
         "ok   english-and-japanese (3 records)",
         "ok   misspelt-setting (1 record)",
-        "3 passed, 0 failed",
     ] {
         assert!(report.contains(line), "{lang}: no `{line}` in:\n{report}");
     }
+    let tally = format!("{cases} passed, 0 failed");
+    assert!(report.contains(&tally), "{lang}: no `{tally}` in:\n{report}");
 
     let run = sluice(
         &[
