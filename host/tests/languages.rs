@@ -246,7 +246,8 @@ fn every_language_refuses_a_misspelt_key_by_name() {
         match PluginInstance::new(&load(language, r#"{"lnags": ["en"]}"#)) {
             Err(PluginError::InitRefused { reason, .. }) => {
                 assert_eq!(
-                    reason, "invalid plugin config at `lnags`: unknown field `lnags`, expected `langs`",
+                    reason,
+                    "invalid plugin config at `lnags`: unknown field `lnags`, expected `langs`",
                     "{language}"
                 )
             }

@@ -85,7 +85,10 @@ fn english_tweets() -> u64 {
     for status in envelope["statuses"].as_array().unwrap() {
         langs.push(status["lang"].as_str().map(str::to_owned));
     }
-    langs.iter().filter(|lang| lang.as_deref() == Some("en")).count() as u64
+    langs
+        .iter()
+        .filter(|lang| lang.as_deref() == Some("en"))
+        .count() as u64
 }
 
 /// Replaces `from` in a generated file, which must contain it.
@@ -109,7 +112,11 @@ fn add_error_cases(project: &Path, lang: &str) {
         ),
         "javascript" => {
             let filter = project.join("filter.js");
-            edit(&filter, "{ DROP, PASS, filter }", "{ DROP, PASS, Reject, filter }");
+            edit(
+                &filter,
+                "{ DROP, PASS, filter }",
+                "{ DROP, PASS, Reject, filter }",
+            );
             edit(
                 &filter,
                 "  return settings.langs",
@@ -166,7 +173,10 @@ fn new_build_test_run(lang: &str, build_env: &[(&str, PathBuf)]) {
         assert!(report.contains(line), "{lang}: no `{line}` in:\n{report}");
     }
     let tally = format!("{cases} passed, 0 failed");
-    assert!(report.contains(&tally), "{lang}: no `{tally}` in:\n{report}");
+    assert!(
+        report.contains(&tally),
+        "{lang}: no `{tally}` in:\n{report}"
+    );
 
     let run = sluice(
         &[

@@ -5,7 +5,6 @@
 
 use crate::{Outcome, Value, Verdict, View};
 
-
 /// The three places a filter can answer, in the order the core asks them.
 pub(crate) trait Hooks {
     /// `Some` decides the record before it is parsed.

@@ -42,7 +42,10 @@ fn mistaken_edit(_tweet: &View) -> Verdict {
 /// Edits in place: removes the retweet.
 #[sluice_sdk::filter]
 fn strip_retweet(tweet: &mut Value) -> Verdict {
-    match tweet.as_object_mut().and_then(|t| t.remove("retweeted_status")) {
+    match tweet
+        .as_object_mut()
+        .and_then(|t| t.remove("retweeted_status"))
+    {
         Some(_) => Verdict::Changed,
         None => Verdict::Unchanged,
     }
@@ -65,7 +68,10 @@ fn a_view_filter_passes_and_drops() {
     let Outcome::Reject(reason) = &outcomes[2] else {
         panic!("{:?}", outcomes[2]);
     };
-    assert!(reason.starts_with("plugin could not parse record"), "{reason}");
+    assert!(
+        reason.starts_with("plugin could not parse record"),
+        "{reason}"
+    );
 }
 
 #[test]
@@ -81,11 +87,19 @@ fn settings_are_typed_and_state_carries_across_records_and_batches() {
     let mut plugin = Number::init(Config::from_json(r#"{"first": 10}"#)).unwrap();
     let first = plugin.process(records(&[r#"{"id_str":"a"}"#, r#"{"text":"no id"}"#]));
     let second = plugin.process(records(&[r#"{"id_str":"b"}"#]));
-    assert_eq!(first[0], Outcome::Replace(br#"{"id_str":"a","n":10}"#.to_vec()));
+    assert_eq!(
+        first[0],
+        Outcome::Replace(br#"{"id_str":"a","n":10}"#.to_vec())
+    );
     assert_eq!(first[1], Outcome::Reject("missing id_str".to_owned()));
-    assert_eq!(second[0], Outcome::Replace(br#"{"id_str":"b","n":11}"#.to_vec()));
+    assert_eq!(
+        second[0],
+        Outcome::Replace(br#"{"id_str":"b","n":11}"#.to_vec())
+    );
 
-    let misspelt = Number::init(Config::from_json(r#"{"frist": 1}"#)).err().unwrap();
+    let misspelt = Number::init(Config::from_json(r#"{"frist": 1}"#))
+        .err()
+        .unwrap();
     assert_eq!(
         misspelt,
         "invalid plugin config at `frist`: unknown field `frist`, expected `first`"

@@ -24,10 +24,12 @@ pub fn chain(plugins: &[PluginConfig]) -> Result<Chain, PluginError> {
                 .expect("a TOML table always converts to a JSON object");
             let guest = match plugin.name.as_str() {
                 "identity" => Native::<identity::Identity>::start(&plugin.name, config),
-                "flatten-retweets" => Native::<TraitPlugin<flatten_retweets::FlattenRetweets>>::start(
-                    &plugin.name,
-                    config,
-                ),
+                "flatten-retweets" => {
+                    Native::<TraitPlugin<flatten_retweets::FlattenRetweets>>::start(
+                        &plugin.name,
+                        config,
+                    )
+                }
                 "prune-fields" => {
                     Native::<TraitPlugin<prune_fields::PruneFields>>::start(&plugin.name, config)
                 }
