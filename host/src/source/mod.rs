@@ -2,6 +2,7 @@
 //! their origin; it does not parse them (that is [`crate::decode`]'s job, so a
 //! malformed record is dead-lettered instead of stopping the source).
 
+mod envelope;
 mod file;
 pub mod kafka;
 
@@ -21,7 +22,7 @@ pub enum SourceError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{path} is not a search API envelope: {reason}")]
+    #[error("{path} is not a search API envelope (`format = \"statuses\"`): {reason}")]
     Envelope { path: String, reason: String },
     #[error("kafka: {doing}")]
     Kafka {
