@@ -119,6 +119,7 @@ impl Pipeline {
             (outcome, pool.finish())
         });
         outcome?;
+        summary.consumer_lag = outlet.source.lag();
         summary.before = (&outlet.before).into();
         summary.after = (&outlet.after).into();
         summary.guard = outlet.guard.stats();
@@ -198,9 +199,17 @@ impl Outlet {
         self.before.merge(&processed.shape_before);
 
         let mut clock = StageClock::start();
+        let mut documents = processed.documents;
         let mut dead_letters = processed.dead_letters;
-        let mut checked = Vec::with_capacity(processed.documents.len());
-        for document in processed.documents {
+        let revoked = self.source.revoked();
+        if !revoked.is_empty() {
+            let before = documents.len() + dead_letters.len();
+            documents.retain(|document| !source::is_revoked(&revoked, &document.origin));
+            dead_letters.retain(|letter| !source::is_revoked(&revoked, &letter.origin));
+            summary.handed_back += (before - documents.len() - dead_letters.len()) as u64;
+        }
+        let mut checked = Vec::with_capacity(documents.len());
+        for document in documents {
             if document.is_delete() {
                 // A delete carries no fields for the guard to measure.
                 checked.push(document);

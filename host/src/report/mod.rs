@@ -2,11 +2,14 @@
 //! shape of the data before and after the chain, and throughput.
 //!
 //! The balance `in + split_added = written + dropped + dead_lettered +
-//! notices` is the pipeline's central promise; [`Summary::is_balanced`]
-//! checks it and the CLI fails a run where it does not hold. A stream's
-//! control messages (`limit`, `scrub_geo`, ...) leave as `notices`, counted
-//! by kind and never mixed with filter drops; a `delete` notice becomes a
-//! delete action in the sink and so counts as written (or dead-lettered).
+//! notices + handed_back` is the pipeline's central promise;
+//! [`Summary::is_balanced`] checks it and the CLI fails a run where it does
+//! not hold. A stream's control messages (`limit`, `scrub_geo`, ...) leave
+//! as `notices`, counted by kind and never mixed with filter drops; a
+//! `delete` notice becomes a delete action in the sink and so counts as
+//! written (or dead-lettered).
+//! Records of Kafka partitions revoked while in flight leave as
+//! `handed_back`: their new owner reads them again.
 //!
 //! The "after" shape counts the documents handed to the sink with an index
 //! and `_id`: one the sink cannot place, or that a filter let through in
@@ -41,6 +44,10 @@ pub struct Summary {
     pub deletes: u64,
     /// Dead letters by `stage[ plugin]: reason` with details cut off.
     pub dead_letter_reasons: BTreeMap<String, u64>,
+    /// Documents and dead letters of Kafka partitions that a rebalance took
+    /// away while they were in the pipeline: not written here, because the
+    /// partition's new owner reads them again from the last commit.
+    pub handed_back: u64,
     pub before: ShapeSummary,
     pub after: ShapeSummary,
     /// Documents the guard rewrote to fit the limits.
@@ -58,6 +65,23 @@ pub struct Summary {
     pub megabytes_per_second: f64,
     /// The run was stopped (SIGINT) before its input ended.
     pub interrupted: bool,
+    /// For a Kafka source: every partition assigned at the end of the run,
+    /// after the last commit, in topic and partition order.
+    pub consumer_lag: Vec<PartitionLag>,
+}
+
+/// How far a consumer group's commit is behind the end of one partition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartitionLag {
+    pub topic: String,
+    pub partition: i32,
+    /// The group's committed offset; `None` if it has never committed one.
+    pub committed: Option<i64>,
+    /// The partition's end (the offset the next record will get).
+    pub end: i64,
+    /// Records after the commit: `end - committed` (from where the group
+    /// would start without a commit).
+    pub lag: i64,
 }
 
 /// A set of documents measured as an Elasticsearch dynamic mapping would hold
@@ -92,7 +116,11 @@ impl Summary {
     /// Every record that entered left exactly one way.
     pub fn is_balanced(&self) -> bool {
         self.records_in + self.split_added
-            == self.written + self.dropped + self.dead_lettered + self.notices_total()
+            == self.written
+                + self.dropped
+                + self.dead_lettered
+                + self.notices_total()
+                + self.handed_back
     }
 
     /// Control messages that left as notices (deletes are not among them).
@@ -186,6 +214,13 @@ impl fmt::Display for Summary {
         if self.dead_lettered > 0 {
             writeln!(f, "    to {}", self.dead_letters_to)?;
         }
+        if self.handed_back > 0 {
+            writeln!(
+                f,
+                "  handed back       {:>10}   (partitions revoked in flight)",
+                self.handed_back
+            )?;
+        }
         let balance = if self.is_balanced() {
             "ok"
         } else {
@@ -255,6 +290,14 @@ impl fmt::Display for Summary {
                     plugin.blocked
                 )?;
             }
+        }
+        for lag in &self.consumer_lag {
+            let committed = lag.committed.map_or("none".to_owned(), |c| c.to_string());
+            writeln!(
+                f,
+                "  consumer lag {}/{}: {} (committed {committed}, end {})",
+                lag.topic, lag.partition, lag.lag, lag.end
+            )?;
         }
         let st = &self.stages;
         writeln!(
