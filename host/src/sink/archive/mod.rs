@@ -1,0 +1,181 @@
+//! The archive output: records as compressed NDJSON files, one folder per
+//! hour of the records' time, for batch work and for `sluice replay`.
+//!
+//! A record is acknowledged when the file that holds it is complete: ended,
+//! synced and renamed from its temporary name (see [`layout`]). Files roll
+//! at `max_bytes` or `max_age_ms`, and [`Sink::flush`] completes every open
+//! file, because the pipeline flushes before it commits and a commit may
+//! only cover acknowledged records.
+//!
+//! Each record is one line, its bytes unchanged, except that a line break
+//! inside a record is written as a space so that the record stays one line:
+//! in JSON a line break can only be whitespace between tokens, so the value
+//! read back is the same.
+
+mod config;
+pub mod layout;
+mod part;
+
+pub use config::{ArchiveConfig, Compression, PartitionBy};
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use self::part::Part;
+use super::{Delivery, Sink, SinkError, parse_timestamp};
+use crate::json::{Json, Parser};
+use crate::record::Document;
+
+pub struct ArchiveSink {
+    config: ArchiveConfig,
+    max_age: Duration,
+    /// The open file of each hour folder.
+    open: HashMap<PathBuf, OpenPart>,
+    /// The next part number to try in each folder seen so far.
+    next_number: HashMap<PathBuf, u32>,
+    parser: Parser,
+}
+
+struct OpenPart {
+    part: Part,
+    /// Records in the file, acknowledged when it is complete.
+    records: u64,
+}
+
+impl ArchiveSink {
+    /// Creates the root folder, so an unwritable path fails before the
+    /// first record is read.
+    pub fn create(config: &ArchiveConfig) -> Result<Self, SinkError> {
+        std::fs::create_dir_all(&config.path).map_err(|source| SinkError::Io {
+            path: config.path.display().to_string(),
+            source,
+        })?;
+        Ok(ArchiveSink {
+            config: config.clone(),
+            max_age: Duration::from_millis(config.max_age_ms),
+            open: HashMap::new(),
+            next_number: HashMap::new(),
+            parser: Parser::default(),
+        })
+    }
+
+    /// The time whose hour folder `bytes` goes to.
+    fn partition_time(&mut self, bytes: &[u8], arrival: DateTime<Utc>) -> DateTime<Utc> {
+        if self.config.partition_by == PartitionBy::Arrival {
+            return arrival;
+        }
+        let field = self.config.timestamp_field.as_str();
+        let time = self.parser.parse(bytes).ok().and_then(|tape| {
+            Json::root(&tape)
+                .get(field)
+                .and_then(Json::text)
+                .and_then(parse_timestamp)
+        });
+        time.unwrap_or(arrival)
+    }
+
+    /// The open file of `folder`, opened if there is none.
+    fn part_for(&mut self, folder: PathBuf) -> Result<&mut OpenPart, SinkError> {
+        let open = match self.open.entry(folder) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                let folder = entry.key();
+                let next = self.next_number.entry(folder.clone()).or_insert_with(|| {
+                    first_free_number(folder)
+                });
+                let part = Part::create(folder, self.config.compression, next).map_err(
+                    |source| SinkError::Io {
+                        path: folder.display().to_string(),
+                        source,
+                    },
+                )?;
+                entry.insert(OpenPart { part, records: 0 })
+            }
+        };
+        Ok(open)
+    }
+
+    /// Completes the files that are due (or all of them); returns the
+    /// records they held.
+    fn complete(&mut self, all: bool) -> Result<u64, SinkError> {
+        let (max_bytes, max_age) = (self.config.max_bytes, self.max_age);
+        let due: Vec<PathBuf> = self
+            .open
+            .iter()
+            .filter(|(_, open)| {
+                all || open.part.bytes >= max_bytes || open.part.opened.elapsed() >= max_age
+            })
+            .map(|(folder, _)| folder.clone())
+            .collect();
+        let mut acknowledged = 0;
+        for folder in due {
+            let open = self.open.remove(&folder).expect("listed above");
+            let temporary = open.part.temporary_path().display().to_string();
+            let path = open.part.complete().map_err(|source| SinkError::Io {
+                path: temporary,
+                source,
+            })?;
+            tracing::debug!(file = %path.display(), records = open.records, "archive file complete");
+            acknowledged += open.records;
+        }
+        Ok(acknowledged)
+    }
+}
+
+impl Sink for ArchiveSink {
+    fn write(&mut self, documents: Vec<Document>) -> Result<Delivery, SinkError> {
+        let arrival = Utc::now();
+        for document in &documents {
+            let time = self.partition_time(&document.bytes, arrival);
+            let folder = layout::hour_folder(&self.config.path, time);
+            let open = self.part_for(folder)?;
+            open.part
+                .write_line(&one_line(&document.bytes))
+                .map_err(|source| SinkError::Io {
+                    path: open.part.temporary_path().display().to_string(),
+                    source,
+                })?;
+            open.records += 1;
+        }
+        Ok(Delivery {
+            written: self.complete(false)?,
+            dead_letters: Vec::new(),
+        })
+    }
+
+    fn flush(&mut self) -> Result<Delivery, SinkError> {
+        Ok(Delivery {
+            written: self.complete(true)?,
+            dead_letters: Vec::new(),
+        })
+    }
+}
+
+/// One past the highest part number any file in `folder` claims (0 for a
+/// new folder).
+fn first_free_number(folder: &std::path::Path) -> u32 {
+    std::fs::read_dir(folder)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.ok()?.file_name().to_str().and_then(layout::claimed_number))
+        .max()
+        .map_or(0, |highest| highest + 1)
+}
+
+/// The record as one line: line breaks become spaces.
+fn one_line(bytes: &[u8]) -> Cow<'_, [u8]> {
+    if bytes.contains(&b'\n') {
+        Cow::Owned(
+            bytes
+                .iter()
+                .map(|&b| if b == b'\n' { b' ' } else { b })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(bytes)
+    }
+}
