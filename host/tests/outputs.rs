@@ -52,7 +52,11 @@ fn decompressed_lines(file: &Path) -> Vec<Vec<u8>> {
         file.display(),
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(output.stdout.ends_with(b"\n"), "{} ends mid-line", file.display());
+    assert!(
+        output.stdout.ends_with(b"\n"),
+        "{} ends mid-line",
+        file.display()
+    );
     output.stdout[..output.stdout.len() - 1]
         .split(|&b| b == b'\n')
         .map(<[u8]>::to_vec)
@@ -131,11 +135,19 @@ path = "documents"
         .collect();
     assert_eq!(
         per_output,
-        [("sink", 200), ("raw-zstd", 203), ("raw-gzip", 200), ("documents", 200)]
+        [
+            ("sink", 200),
+            ("raw-zstd", 203),
+            ("raw-gzip", 200),
+            ("documents", 200)
+        ]
     );
 
     // The stock tools give back the exact input lines.
-    assert_eq!(archived_lines(&dir.path().join("raw-zstd")), multiset(&lines));
+    assert_eq!(
+        archived_lines(&dir.path().join("raw-zstd")),
+        multiset(&lines)
+    );
     assert_eq!(
         archived_lines(&dir.path().join("raw-gzip")),
         multiset(&lines[..200])
@@ -147,7 +159,10 @@ path = "documents"
         .filter(|l| !l.is_empty())
         .map(<[u8]>::to_vec)
         .collect();
-    assert_eq!(archived_lines(&dir.path().join("documents")), multiset(&written));
+    assert_eq!(
+        archived_lines(&dir.path().join("documents")),
+        multiset(&written)
+    );
 
     // A tweet is in the folder of its created_at hour; the malformed lines
     // (no readable time) in the folder of the hour they arrived.
@@ -158,17 +173,27 @@ path = "documents"
     let holding = |line: &[u8]| {
         files
             .iter()
-            .filter(|f| decompressed_lines(&dir.path().join("raw-zstd").join(f)).iter().any(|l| l == line))
+            .filter(|f| {
+                decompressed_lines(&dir.path().join("raw-zstd").join(f))
+                    .iter()
+                    .any(|l| l == line)
+            })
             .map(|f| f.parent().unwrap().to_string_lossy().into_owned())
             .collect::<Vec<_>>()
     };
     assert_eq!(holding(&lines[0]), [folder]);
     let arrival = holding(MALFORMED[1]);
     assert_eq!(arrival.len(), 1);
-    let hour = chrono::NaiveDateTime::parse_from_str(&format!("{}/00/00", arrival[0]), "%Y/%m/%d/%H/%M/%S")
-        .unwrap();
+    let hour = chrono::NaiveDateTime::parse_from_str(
+        &format!("{}/00/00", arrival[0]),
+        "%Y/%m/%d/%H/%M/%S",
+    )
+    .unwrap();
     let age = chrono::Utc::now().naive_utc() - hour;
-    assert!(age >= chrono::TimeDelta::zero() && age < chrono::TimeDelta::hours(2), "{hour}");
+    assert!(
+        age >= chrono::TimeDelta::zero() && age < chrono::TimeDelta::hours(2),
+        "{hour}"
+    );
     // Only complete files are left, named as the layout says.
     for file in &files {
         let name = file.file_name().unwrap().to_string_lossy();
@@ -204,7 +229,10 @@ max_bytes = 100000
         files.len()
     );
     for file in &files {
-        let size: usize = decompressed_lines(&root.join(file)).iter().map(|l| l.len() + 1).sum();
+        let size: usize = decompressed_lines(&root.join(file))
+            .iter()
+            .map(|l| l.len() + 1)
+            .sum();
         // A file is closed with the line that takes it past the limit.
         assert!(size < 100_000 + 20_000, "{}: {size} bytes", file.display());
     }
@@ -228,7 +256,10 @@ fn an_output_that_fails_stops_the_run_unless_it_may_be_detached() {
             )
     };
 
-    let error = format!("{:#}", run_pipeline(&output("stop"), dir.path()).unwrap_err());
+    let error = format!(
+        "{:#}",
+        run_pipeline(&output("stop"), dir.path()).unwrap_err()
+    );
     assert!(error.contains("output `archive`"), "{error}");
     assert!(error.contains(&year), "{error}");
 
@@ -282,7 +313,12 @@ fn a_replay_through_another_chain_indexes_every_distinct_tweet_once() {
     assert_eq!(replayed["dead_lettered"], 3);
     let distinct: BTreeSet<String> = tweets(200)
         .iter()
-        .map(|t| serde_json::from_slice::<serde_json::Value>(t).unwrap()["id_str"].as_str().unwrap().to_owned())
+        .map(|t| {
+            serde_json::from_slice::<serde_json::Value>(t).unwrap()["id_str"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
     assert_eq!(count(&server.url(), "replayed"), distinct.len() as u64);
 
@@ -296,7 +332,10 @@ fn a_replay_through_another_chain_indexes_every_distinct_tweet_once() {
         .unwrap();
     assert!(!into_itself.status.success());
     let stderr = String::from_utf8_lossy(&into_itself.stderr);
-    assert!(stderr.contains("`outputs[0].path` is the archive being replayed"), "{stderr}");
+    assert!(
+        stderr.contains("`outputs[0].path` is the archive being replayed"),
+        "{stderr}"
+    );
 }
 
 fn write_config(dir: &Path, name: &str, toml: &str) -> PathBuf {
@@ -320,22 +359,37 @@ fn bad_outputs_are_refused_with_the_key_at_fault() {
     assert!(error.contains("unknown field `compresion`"), "{error}");
 
     let error = error_of("[[outputs]]\ntype = \"archive\"\npath = \"a\"\nmax_bytes = 0\n");
-    assert_eq!(error, "invalid value for `outputs[0].max_bytes`: must be at least 1");
+    assert_eq!(
+        error,
+        "invalid value for `outputs[0].max_bytes`: must be at least 1"
+    );
 
     let error = error_of(
         "[[outputs]]\ntype = \"archive\"\npath = \"a\"\n[[outputs]]\ntype = \"archive\"\npath = \"b\"\n",
     );
-    assert!(error.starts_with("invalid value for `outputs[1].name`: `archive` names two outputs"), "{error}");
+    assert!(
+        error.starts_with("invalid value for `outputs[1].name`: `archive` names two outputs"),
+        "{error}"
+    );
 
     let error = error_of("[[outputs]]\ntype = \"null\"\ndead_letters = false\n");
-    assert!(error.starts_with("invalid value for `outputs[0].dead_letters`"), "{error}");
+    assert!(
+        error.starts_with("invalid value for `outputs[0].dead_letters`"),
+        "{error}"
+    );
 
-    let error = error_of("[[outputs]]\ntype = \"elasticsearch\"\nnodes = [\"http://localhost:9200\"]\nstage = \"raw\"\n");
-    assert!(error.starts_with("invalid value for `outputs[0].stage`"), "{error}");
+    let error = error_of(
+        "[[outputs]]\ntype = \"elasticsearch\"\nnodes = [\"http://localhost:9200\"]\nstage = \"raw\"\n",
+    );
+    assert!(
+        error.starts_with("invalid value for `outputs[0].stage`"),
+        "{error}"
+    );
 
     let error = error_of("[[outputs]]\ntype = \"elasticsearch\"\nnodes = []\n");
     assert_eq!(error, "invalid value for `outputs[0].nodes`: lists no node");
 
-    let error = error_of("[[outputs]]\ntype = \"archive\"\npath = \"a\"\non_failure = \"ignore\"\n");
+    let error =
+        error_of("[[outputs]]\ntype = \"archive\"\npath = \"a\"\non_failure = \"ignore\"\n");
     assert!(error.contains("unknown variant `ignore`"), "{error}");
 }

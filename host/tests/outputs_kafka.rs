@@ -102,7 +102,10 @@ fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
         if let Some(status) = child.try_wait().unwrap() {
             return status;
         }
-        assert!(Instant::now() < deadline, "sluice still running after {limit:?}");
+        assert!(
+            Instant::now() < deadline,
+            "sluice still running after {limit:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -122,12 +125,27 @@ fn archive_contents(root: &Path) -> (Vec<Vec<u8>>, Vec<PathBuf>) {
             } else if name.starts_with('.') && name.ends_with(".tmp") {
                 temporary.push(path);
             } else {
-                assert!(name.starts_with("part-") && name.ends_with(".ndjson.zst"), "{name}");
-                let output = Command::new("zstd").args(["-d", "-c"]).arg(&path).output().unwrap();
-                assert!(output.status.success(), "zstd -d {name}: {}", String::from_utf8_lossy(&output.stderr));
+                assert!(
+                    name.starts_with("part-") && name.ends_with(".ndjson.zst"),
+                    "{name}"
+                );
+                let output = Command::new("zstd")
+                    .args(["-d", "-c"])
+                    .arg(&path)
+                    .output()
+                    .unwrap();
+                assert!(
+                    output.status.success(),
+                    "zstd -d {name}: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
                 let text = output.stdout;
                 assert!(text.ends_with(b"\n"), "{name} ends mid-line");
-                lines.extend(text[..text.len() - 1].split(|&b| b == b'\n').map(<[u8]>::to_vec));
+                lines.extend(
+                    text[..text.len() - 1]
+                        .split(|&b| b == b'\n')
+                        .map(<[u8]>::to_vec),
+                );
             }
         }
     }
@@ -176,14 +194,23 @@ fn killed_mid_stream_and_restarted_the_index_and_the_archive_hold_every_tweet() 
     let mut first = sluice(&as_os(&first_args), &dir.path().join("first.log"));
     let deadline = Instant::now() + Duration::from_secs(120);
     while count(&server.url(), "tweets") < 1000 {
-        assert!(Instant::now() < deadline, "the first run indexed under 1000 tweets in 2 minutes");
-        assert!(first.try_wait().unwrap().is_none(), "the first run ended before it was killed");
+        assert!(
+            Instant::now() < deadline,
+            "the first run indexed under 1000 tweets in 2 minutes"
+        );
+        assert!(
+            first.try_wait().unwrap().is_none(),
+            "the first run ended before it was killed"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     first.kill().unwrap(); // SIGKILL
     assert!(!wait_exit(&mut first, Duration::from_secs(10)).success());
     let indexed_before = count(&server.url(), "tweets");
-    assert!(indexed_before < distinct.len() as u64, "killed mid-stream: {indexed_before}");
+    assert!(
+        indexed_before < distinct.len() as u64,
+        "killed mid-stream: {indexed_before}"
+    );
 
     server.set_faults(Faults::default()).unwrap();
     let second_args = run_args("second.json");

@@ -77,4 +77,3 @@ fn refuse_writing_into(archive: &Path, config: &PipelineConfig) -> anyhow::Resul
     }
     Ok(())
 }
-

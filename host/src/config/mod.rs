@@ -565,7 +565,9 @@ impl PipelineConfig {
             if names.contains(&name) {
                 return Err(ConfigError::invalid(
                     &format!("{key}.name"),
-                    format!("`{name}` names two outputs (`sink` is `[sink]`): give each its own `name`"),
+                    format!(
+                        "`{name}` names two outputs (`sink` is `[sink]`): give each its own `name`"
+                    ),
                 ));
             }
             names.push(name);
@@ -576,7 +578,10 @@ impl PipelineConfig {
                 ));
             }
             if output.stage == OutputStage::Raw
-                && !matches!(output.sink, SinkConfig::Archive(_) | SinkConfig::Ndjson { .. } | SinkConfig::Null)
+                && !matches!(
+                    output.sink,
+                    SinkConfig::Archive(_) | SinkConfig::Ndjson { .. } | SinkConfig::Null
+                )
             {
                 return Err(ConfigError::invalid(
                     &format!("{key}.stage"),

@@ -10,10 +10,10 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::config::OutputStage;
 use crate::guard::{GuardStats, MappingShape};
 use crate::plugin::chain::StageStats;
 use crate::record::DeadLetter;
-use crate::config::OutputStage;
 use crate::sink::OutputCounts;
 
 #[derive(Debug, Clone, Default, Serialize)]

@@ -87,7 +87,10 @@ impl ArchiveConfig {
                 format!("{} is a file, not a folder", self.path.display()),
             ));
         }
-        for (field, value) in [("max_bytes", self.max_bytes), ("max_age_ms", self.max_age_ms)] {
+        for (field, value) in [
+            ("max_bytes", self.max_bytes),
+            ("max_age_ms", self.max_age_ms),
+        ] {
             if value == 0 {
                 return Err(ConfigError::invalid(
                     &format!("{key}.{field}"),

@@ -65,7 +65,7 @@ pub fn complete_files(root: &Path) -> std::io::Result<Vec<(PathBuf, Compression)
             }
         }
     }
-    files.sort();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(files)
 }
 

@@ -20,7 +20,8 @@ pub use config::{ArchiveConfig, Compression, PartitionBy};
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::collections::hash_map::Entry;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -81,58 +82,66 @@ impl ArchiveSink {
     /// The open file of `folder`, opened if there is none.
     fn part_for(&mut self, folder: PathBuf) -> Result<&mut OpenPart, SinkError> {
         let open = match self.open.entry(folder) {
-            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-            std::collections::hash_map::Entry::Vacant(entry) => {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => {
                 let folder = entry.key();
-                let next = self.next_number.entry(folder.clone()).or_insert_with(|| {
-                    first_free_number(folder)
-                });
-                let part = Part::create(folder, self.config.compression, next).map_err(
-                    |source| SinkError::Io {
-                        path: folder.display().to_string(),
-                        source,
-                    },
-                )?;
+                let next = self
+                    .next_number
+                    .entry(folder.clone())
+                    .or_insert_with(|| first_free_number(folder));
+                let part =
+                    Part::create(folder, self.config.compression, next).map_err(|source| {
+                        SinkError::Io {
+                            path: folder.display().to_string(),
+                            source,
+                        }
+                    })?;
                 entry.insert(OpenPart { part, records: 0 })
             }
         };
         Ok(open)
     }
 
-    /// Completes the files that are due (or all of them); returns the
-    /// records they held.
-    fn complete(&mut self, all: bool) -> Result<u64, SinkError> {
-        let (max_bytes, max_age) = (self.config.max_bytes, self.max_age);
+    /// Completes the open files older than `max_age_ms` (or all of them);
+    /// returns the records they held.
+    fn complete_open(&mut self, all: bool) -> Result<u64, SinkError> {
+        let max_age = self.max_age;
         let due: Vec<PathBuf> = self
             .open
             .iter()
-            .filter(|(_, open)| {
-                all || open.part.bytes >= max_bytes || open.part.opened.elapsed() >= max_age
-            })
+            .filter(|(_, open)| all || open.part.opened.elapsed() >= max_age)
             .map(|(folder, _)| folder.clone())
             .collect();
         let mut acknowledged = 0;
         for folder in due {
-            let open = self.open.remove(&folder).expect("listed above");
-            let temporary = open.part.temporary_path().display().to_string();
-            let path = open.part.complete().map_err(|source| SinkError::Io {
-                path: temporary,
-                source,
-            })?;
-            tracing::debug!(file = %path.display(), records = open.records, "archive file complete");
-            acknowledged += open.records;
+            acknowledged += self.complete(&folder)?;
         }
         Ok(acknowledged)
+    }
+
+    /// Completes the open file of `folder`; returns the records it held.
+    fn complete(&mut self, folder: &Path) -> Result<u64, SinkError> {
+        let Some(open) = self.open.remove(folder) else {
+            return Ok(0);
+        };
+        let temporary = open.part.temporary_path().display().to_string();
+        let path = open.part.complete().map_err(|source| SinkError::Io {
+            path: temporary,
+            source,
+        })?;
+        tracing::debug!(file = %path.display(), records = open.records, "archive file complete");
+        Ok(open.records)
     }
 }
 
 impl Sink for ArchiveSink {
     fn write(&mut self, documents: Vec<Document>) -> Result<Delivery, SinkError> {
         let arrival = Utc::now();
+        let mut acknowledged = 0;
         for document in &documents {
             let time = self.partition_time(&document.bytes, arrival);
             let folder = layout::hour_folder(&self.config.path, time);
-            let open = self.part_for(folder)?;
+            let open = self.part_for(folder.clone())?;
             open.part
                 .write_line(&one_line(&document.bytes))
                 .map_err(|source| SinkError::Io {
@@ -140,16 +149,20 @@ impl Sink for ArchiveSink {
                     source,
                 })?;
             open.records += 1;
+            if open.part.bytes >= self.config.max_bytes {
+                acknowledged += self.complete(&folder)?;
+            }
         }
+        acknowledged += self.complete_open(false)?;
         Ok(Delivery {
-            written: self.complete(false)?,
+            written: acknowledged,
             dead_letters: Vec::new(),
         })
     }
 
     fn flush(&mut self) -> Result<Delivery, SinkError> {
         Ok(Delivery {
-            written: self.complete(true)?,
+            written: self.complete_open(true)?,
             dead_letters: Vec::new(),
         })
     }
@@ -157,11 +170,17 @@ impl Sink for ArchiveSink {
 
 /// One past the highest part number any file in `folder` claims (0 for a
 /// new folder).
-fn first_free_number(folder: &std::path::Path) -> u32 {
+fn first_free_number(folder: &Path) -> u32 {
     std::fs::read_dir(folder)
         .into_iter()
         .flatten()
-        .filter_map(|entry| entry.ok()?.file_name().to_str().and_then(layout::claimed_number))
+        .filter_map(|entry| {
+            entry
+                .ok()?
+                .file_name()
+                .to_str()
+                .and_then(layout::claimed_number)
+        })
         .max()
         .map_or(0, |highest| highest + 1)
 }
