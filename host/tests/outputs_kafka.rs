@@ -86,7 +86,7 @@ commit_interval_ms = 300
     path
 }
 
-fn sluice(args: &[&std::ffi::OsStr], log: &Path) -> Child {
+fn sluice<S: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = S>, log: &Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_sluice"))
         .args(args)
         .env("RUST_LOG", "sluice=info")
@@ -186,12 +186,8 @@ fn killed_mid_stream_and_restarted_the_index_and_the_archive_hold_every_tweet() 
             dir.path().join(summary).into(),
         ]
     };
-    let as_os = |args: &[std::ffi::OsString]| -> Vec<&std::ffi::OsStr> {
-        args.iter().map(|a| a.as_os_str()).collect()
-    };
 
-    let first_args = run_args("first.json");
-    let mut first = sluice(&as_os(&first_args), &dir.path().join("first.log"));
+    let mut first = sluice(run_args("first.json"), &dir.path().join("first.log"));
     let deadline = Instant::now() + Duration::from_secs(120);
     while count(&server.url(), "tweets") < 1000 {
         assert!(
@@ -213,8 +209,7 @@ fn killed_mid_stream_and_restarted_the_index_and_the_archive_hold_every_tweet() 
     );
 
     server.set_faults(Faults::default()).unwrap();
-    let second_args = run_args("second.json");
-    let mut second = sluice(&as_os(&second_args), &dir.path().join("second.log"));
+    let mut second = sluice(run_args("second.json"), &dir.path().join("second.log"));
     let status = wait_exit(&mut second, Duration::from_secs(300));
     let mut log = String::new();
     std::fs::File::open(dir.path().join("second.log"))
@@ -260,7 +255,7 @@ fn killed_mid_stream_and_restarted_the_index_and_the_archive_hold_every_tweet() 
     std::fs::write(&replay_config, replay).unwrap();
     let archive = dir.path().join("archive");
     let mut replaying = sluice(
-        &[
+        [
             "replay".as_ref(),
             archive.as_os_str(),
             "--config".as_ref(),

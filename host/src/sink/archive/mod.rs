@@ -112,25 +112,67 @@ impl ArchiveSink {
             .filter(|(_, open)| all || open.part.opened.elapsed() >= max_age)
             .map(|(folder, _)| folder.clone())
             .collect();
-        let mut acknowledged = 0;
-        for folder in due {
-            acknowledged += self.complete(&folder)?;
-        }
-        Ok(acknowledged)
+        let due: Vec<OpenPart> = due.iter().filter_map(|f| self.open.remove(f)).collect();
+        complete_all(due)
     }
 
     /// Completes the open file of `folder`; returns the records it held.
     fn complete(&mut self, folder: &Path) -> Result<u64, SinkError> {
-        let Some(open) = self.open.remove(folder) else {
-            return Ok(0);
-        };
-        let temporary = open.part.temporary_path().display().to_string();
-        let path = open.part.complete().map_err(|source| SinkError::Io {
+        match self.open.remove(folder) {
+            Some(open) => open.complete(),
+            None => Ok(0),
+        }
+    }
+}
+
+/// Completes files side by side: most of the time goes to waiting for
+/// syncs, and concurrent syncs share the file system's journal commits
+/// (ext4 here: 32 at once cost 20 times less per file than one by one).
+/// Reading historic data partitioned by `created_at` keeps hundreds of
+/// hour folders open at a commit, so this is what keeps it moving.
+fn complete_all(due: Vec<OpenPart>) -> Result<u64, SinkError> {
+    const SYNCS_AT_ONCE: usize = 32;
+    if due.len() <= 1 {
+        return due.into_iter().map(OpenPart::complete).sum();
+    }
+    let mut lanes: Vec<Vec<OpenPart>> = (0..SYNCS_AT_ONCE.min(due.len()))
+        .map(|_| Vec::new())
+        .collect();
+    let lane_count = lanes.len();
+    for (i, open) in due.into_iter().enumerate() {
+        lanes[i % lane_count].push(open);
+    }
+    std::thread::scope(|scope| {
+        let lanes: Vec<_> = lanes
+            .into_iter()
+            .map(|lane| {
+                scope.spawn(move || {
+                    lane.into_iter()
+                        .map(OpenPart::complete)
+                        .sum::<Result<u64, _>>()
+                })
+            })
+            .collect();
+        lanes
+            .into_iter()
+            .map(|lane| {
+                lane.join()
+                    .expect("completing archive files does not panic")
+            })
+            .sum()
+    })
+}
+
+impl OpenPart {
+    /// Completes the file; returns the records it held.
+    fn complete(self) -> Result<u64, SinkError> {
+        let temporary = self.part.temporary_path().display().to_string();
+        let path = self.part.complete().map_err(|source| SinkError::Io {
             path: temporary,
             source,
         })?;
-        tracing::debug!(file = %path.display(), records = open.records, "archive file complete");
-        Ok(open.records)
+        tracing::debug!(file = %path.display(), records = self.records, "archive file complete");
+        Ok(self.records)
     }
 }
 

@@ -11,6 +11,8 @@ use super::layout;
 
 pub struct Part {
     folder: PathBuf,
+    /// Folders created for this part, deepest first.
+    created: Vec<PathBuf>,
     temporary: PathBuf,
     complete: PathBuf,
     encoder: Encoder,
@@ -34,14 +36,14 @@ impl Part {
     /// temporary file is created exclusively, so two writers sharing a
     /// folder never take the same number.
     pub fn create(folder: &Path, compression: Compression, next: &mut u32) -> io::Result<Part> {
-        if !folder.is_dir() {
-            std::fs::create_dir_all(folder)?;
-            // The new hour folder (and the day, month, year folders above
-            // it) must survive a crash as well as the files in it.
-            for created in folder.ancestors().skip(1).take(4) {
-                File::open(created)?.sync_all()?;
-            }
-        }
+        // The folders this part creates (hour, and maybe day, month,
+        // year): their names must survive a crash as well as the file's.
+        let created = folder
+            .ancestors()
+            .take_while(|f| !f.is_dir())
+            .map(Path::to_owned)
+            .collect();
+        std::fs::create_dir_all(folder)?;
         loop {
             let number = *next;
             *next += 1;
@@ -72,6 +74,7 @@ impl Part {
             };
             return Ok(Part {
                 folder: folder.to_owned(),
+                created,
                 temporary,
                 complete,
                 encoder,
@@ -94,8 +97,9 @@ impl Part {
     }
 
     /// Ends the compressed stream, syncs the file, renames it to its
-    /// complete name and syncs the folder, so the name survives a crash:
-    /// only then are its records acknowledged.
+    /// complete name and syncs its folder (and the folders above that it
+    /// created), so the name survives a crash: only then are its records
+    /// acknowledged.
     pub fn complete(self) -> io::Result<PathBuf> {
         let output = match self.encoder {
             Encoder::Zstd(encoder) => encoder.finish()?,
@@ -105,6 +109,10 @@ impl Part {
         file.sync_all()?;
         std::fs::rename(&self.temporary, &self.complete)?;
         File::open(&self.folder)?.sync_all()?;
+        for created in &self.created {
+            let parent = created.parent().expect("a created folder has a parent");
+            File::open(parent)?.sync_all()?;
+        }
         Ok(self.complete)
     }
 
