@@ -15,6 +15,7 @@ demo: plugins
 
 test: plugins examples broker
 	$(CARGO) test --release --workspace --no-fail-fast
+	tests/es-server/python/run.sh
 
 plugins: wasm-target
 	$(CARGO) build --profile wasm --target $(WASM_TARGET) $(addprefix -p ,$(PLUGINS))
@@ -24,9 +25,9 @@ plugins: wasm-target
 examples:
 	plugins/examples/build.sh
 
-# The Kafka-protocol broker (Tansu) the Kafka tests start; quick when installed.
+# The Kafka-protocol broker (nisshi) the Kafka tests start; quick when installed.
 broker:
-	.ci/install-tansu.sh
+	.ci/install-broker.sh
 
 wasm-target:
 	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)

@@ -37,6 +37,8 @@ struct Outlet {
     stop: Arc<AtomicBool>,
     before: MappingShape,
     after: MappingShape,
+    /// Where dead letters go, for the summary.
+    dead_letters_to: String,
 }
 
 impl Pipeline {
@@ -91,6 +93,7 @@ impl Pipeline {
             stop: Arc::new(AtomicBool::new(false)),
             before: MappingShape::new(),
             after: MappingShape::new(),
+            dead_letters_to: DeadLetterSink::describe(&config.dead_letter),
         };
         Ok(Pipeline { workers, outlet })
     }
@@ -118,6 +121,7 @@ impl Pipeline {
         summary.before = (&outlet.before).into();
         summary.after = (&outlet.after).into();
         summary.guard = outlet.guard.stats();
+        summary.dead_letters_to = outlet.dead_letters_to.clone();
         summary.plugins = plugins;
         summary.outputs = outlet.sink.counts();
         let elapsed = started.elapsed().as_secs_f64();
@@ -189,6 +193,7 @@ impl Outlet {
         summary.unwrapped += processed.unwrapped;
         summary.dropped += processed.dropped;
         summary.split_added += processed.split_added;
+        summary.count_notices(&processed.notices);
         summary.stages.decode += processed.decode_seconds;
         summary.stages.plugins += processed.plugin_seconds;
         self.before.merge(&processed.shape_before);
@@ -197,6 +202,11 @@ impl Outlet {
         let mut dead_letters = processed.dead_letters;
         let mut checked = Vec::with_capacity(processed.documents.len());
         for document in processed.documents {
+            if document.is_delete() {
+                // A delete carries no fields for the guard to measure.
+                checked.push(document);
+                continue;
+            }
             match self.guard.check(document, |value| self.after.add(value)) {
                 Ok(document) => checked.push(document),
                 Err(letter) => dead_letters.push(letter),

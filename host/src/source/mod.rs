@@ -3,6 +3,7 @@
 //! malformed record is dead-lettered instead of stopping the source).
 
 mod archive;
+mod envelope;
 mod file;
 pub mod kafka;
 
@@ -20,7 +21,7 @@ pub enum SourceError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{path} is not a search API envelope: {reason}")]
+    #[error("{path} is not a search API envelope (`format = \"statuses\"`): {reason}")]
     Envelope { path: String, reason: String },
     #[error("kafka: {doing}")]
     Kafka {

@@ -132,6 +132,7 @@ impl Source for KafkaSource {
                     source: topic,
                     partition: Some(partition),
                     offset: u64::try_from(offset).unwrap_or_default(),
+                    original: None,
                 },
                 bytes: message.payload().unwrap_or_default().to_vec(),
             });
