@@ -3,65 +3,19 @@
 //! an output that fails stops the run or is detached; bad `[[outputs]]`
 //! tables are refused with the key at fault.
 
+mod archive_support;
 mod common;
 mod elasticsearch_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use archive_support::{decompressed_lines, files_under, replay, replay_with};
 use common::*;
 use elasticsearch_support::{count, default_chain, start_server};
 
 /// Lines that are not tweets: dead letters at decode.
 const MALFORMED: [&[u8]; 3] = [b"{\"id_str\": \"1\", \"text\": ", b"not json", b"[1, 2]"];
-
-/// Every file under `root`, relative, sorted.
-fn files_under(root: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut folders = vec![root.to_owned()];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                folders.push(path);
-            } else {
-                files.push(path.strip_prefix(root).unwrap().to_owned());
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
-/// A file decompressed by the stock command-line tool, split into lines.
-fn decompressed_lines(file: &Path) -> Vec<Vec<u8>> {
-    let tool = match file.extension().and_then(|e| e.to_str()) {
-        Some("zst") => "zstd",
-        Some("gz") => "gzip",
-        other => panic!("not an archive file: {other:?}"),
-    };
-    let output = Command::new(tool)
-        .args(["-d", "-c"])
-        .arg(file)
-        .output()
-        .unwrap_or_else(|e| panic!("running {tool} (apt-get install {tool}): {e}"));
-    assert!(
-        output.status.success(),
-        "{tool} -d {}: {}",
-        file.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        output.stdout.ends_with(b"\n"),
-        "{} ends mid-line",
-        file.display()
-    );
-    output.stdout[..output.stdout.len() - 1]
-        .split(|&b| b == b'\n')
-        .map(<[u8]>::to_vec)
-        .collect()
-}
 
 /// Every line of every file under `root`, as a multiset.
 fn archived_lines(root: &Path) -> BTreeMap<Vec<u8>, usize> {
@@ -286,22 +240,12 @@ fn a_replay_through_another_chain_indexes_every_distinct_tweet_once() {
     let summary = run_pipeline(&toml, dir.path()).unwrap();
     assert_eq!(summary.outputs[1].written, 403);
 
-    // Only flatten-retweets this time (no pruning), into a fresh index.
-    let replay = format!(
-        "[source]\ntype = \"stdin\"\n{}\n[sink]\ntype = \"elasticsearch\"\nnodes = [\"{}\"]\nindex = \"replayed\"\n[dead_letter]\npath = \"replay-dead.ndjson\"\n",
-        plugin_table("flatten-retweets", r#"{ mode = "embed" }"#, "{}"),
-        server.url()
+    let output = replay(
+        dir.path(),
+        &dir.path().join("raw"),
+        &server.url(),
+        "replayed",
     );
-    std::fs::write(dir.path().join("replay.toml"), replay).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .arg("replay")
-        .arg(dir.path().join("raw"))
-        .arg("--config")
-        .arg(dir.path().join("replay.toml"))
-        .arg("--summary-json")
-        .arg(dir.path().join("replay.json"))
-        .output()
-        .unwrap();
     assert!(
         output.status.success(),
         "{}",
@@ -323,13 +267,11 @@ fn a_replay_through_another_chain_indexes_every_distinct_tweet_once() {
     assert_eq!(count(&server.url(), "replayed"), distinct.len() as u64);
 
     // Replaying into the archive being read is refused.
-    let into_itself = Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .arg("replay")
-        .arg(dir.path().join("raw"))
-        .arg("--config")
-        .arg(write_config(dir.path(), "self.toml", &toml))
-        .output()
-        .unwrap();
+    let into_itself = replay_with(
+        &dir.path().join("raw"),
+        &write_config(dir.path(), "self.toml", &toml),
+        &dir.path().join("self.json"),
+    );
     assert!(!into_itself.status.success());
     let stderr = String::from_utf8_lossy(&into_itself.stderr);
     assert!(

@@ -6,15 +6,16 @@
 //! archive replayed through another chain fills a fresh index with every
 //! distinct tweet.
 
+mod archive_support;
 mod common;
 mod elasticsearch_support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use archive_support::{decompressed_lines, files_under, is_temporary, replay};
 use common::*;
 use elasticsearch_support::{count, default_chain, http, start_server, tweet_lines};
 use es_test_server::Faults;
@@ -86,70 +87,35 @@ commit_interval_ms = 300
     path
 }
 
-fn sluice<S: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = S>, log: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .args(args)
-        .env("RUST_LOG", "sluice=info")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .unwrap()
+/// `sluice run` on the pipeline file, its summary to `dir/NAME.json`.
+fn run_command(dir: &Path, config: &Path, name: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sluice"));
+    command
+        .arg("run")
+        .arg("--config")
+        .arg(config)
+        .arg("--summary-json")
+        .arg(dir.join(format!("{name}.json")))
+        .env("RUST_LOG", "sluice=info");
+    command
 }
 
-fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "sluice still running after {limit:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Every complete archive file under `root`, decompressed by the stock
-/// `zstd` tool; temporary files (a killed writer's) are listed apart.
-fn archive_contents(root: &Path) -> (Vec<Vec<u8>>, Vec<PathBuf>) {
+/// Every line of the complete archive files under `root`, decompressed by
+/// the stock `zstd` tool, and how many temporary files (a killed writer's)
+/// there are beside them.
+fn archive_contents(root: &Path) -> (Vec<Vec<u8>>, usize) {
+    let files = files_under(root);
+    let (temporary, complete): (Vec<_>, Vec<_>) = files.iter().partition(|f| is_temporary(f));
     let mut lines = Vec::new();
-    let mut temporary = Vec::new();
-    let mut folders = vec![root.to_owned()];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(folder).unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            if path.is_dir() {
-                folders.push(path);
-            } else if name.starts_with('.') && name.ends_with(".tmp") {
-                temporary.push(path);
-            } else {
-                assert!(
-                    name.starts_with("part-") && name.ends_with(".ndjson.zst"),
-                    "{name}"
-                );
-                let output = Command::new("zstd")
-                    .args(["-d", "-c"])
-                    .arg(&path)
-                    .output()
-                    .unwrap();
-                assert!(
-                    output.status.success(),
-                    "zstd -d {name}: {}",
-                    String::from_utf8_lossy(&output.stderr)
-                );
-                let text = output.stdout;
-                assert!(text.ends_with(b"\n"), "{name} ends mid-line");
-                lines.extend(
-                    text[..text.len() - 1]
-                        .split(|&b| b == b'\n')
-                        .map(<[u8]>::to_vec),
-                );
-            }
-        }
+    for file in complete {
+        let name = file.file_name().unwrap().to_string_lossy();
+        assert!(
+            name.starts_with("part-") && name.ends_with(".ndjson.zst"),
+            "{name}"
+        );
+        lines.extend(decompressed_lines(&root.join(file)));
     }
-    (lines, temporary)
+    (lines, temporary.len())
 }
 
 /// Documents in `tweets` so far; none before the first request creates it.
@@ -185,17 +151,11 @@ fn killed_mid_stream_and_restarted_the_index_and_the_archive_hold_every_tweet() 
         })
         .unwrap();
     let config = pipeline_file(dir.path(), &broker, &server.url());
-    let run_args = |summary: &str| -> Vec<std::ffi::OsString> {
-        vec![
-            "run".into(),
-            "--config".into(),
-            config.clone().into(),
-            "--summary-json".into(),
-            dir.path().join(summary).into(),
-        ]
-    };
-
-    let mut first = sluice(run_args("first.json"), &dir.path().join("first.log"));
+    let mut first = run_command(dir.path(), &config, "first")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("first.log")).unwrap())
+        .spawn()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(120);
     while indexed_so_far(&server.url()) < 1000 {
         assert!(
@@ -209,7 +169,7 @@ fn killed_mid_stream_and_restarted_the_index_and_the_archive_hold_every_tweet() 
         std::thread::sleep(Duration::from_millis(100));
     }
     first.kill().unwrap(); // SIGKILL
-    assert!(!wait_exit(&mut first, Duration::from_secs(10)).success());
+    assert!(!first.wait().unwrap().success());
     let indexed_before = count(&server.url(), "tweets");
     assert!(
         indexed_before < distinct.len() as u64,
@@ -217,14 +177,12 @@ fn killed_mid_stream_and_restarted_the_index_and_the_archive_hold_every_tweet() 
     );
 
     server.set_faults(Faults::default()).unwrap();
-    let mut second = sluice(run_args("second.json"), &dir.path().join("second.log"));
-    let status = wait_exit(&mut second, Duration::from_secs(300));
-    let mut log = String::new();
-    std::fs::File::open(dir.path().join("second.log"))
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
-    assert!(status.success(), "{log}");
+    let second = run_command(dir.path(), &config, "second").output().unwrap();
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
 
     // Each _id once: the index holds exactly the distinct tweets.
     assert_eq!(count(&server.url(), "tweets"), distinct.len() as u64);
@@ -241,38 +199,27 @@ fn killed_mid_stream_and_restarted_the_index_and_the_archive_hold_every_tweet() 
     let produced: BTreeSet<&[u8]> = records.iter().map(Vec::as_slice).collect();
     assert_eq!(times.keys().copied().collect::<BTreeSet<_>>(), produced);
     eprintln!(
-        "archive: {} lines for {} records ({} redelivered), {} temporary files left by the kill",
+        "archive: {} lines for {} records ({} redelivered), {temporary} temporary files left by the kill",
         archived.len(),
         records.len(),
         archived.len() - records.len(),
-        temporary.len()
     );
     let second: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("second.json")).unwrap()).unwrap();
     assert_eq!(second["outputs"][1]["name"], "raw");
     assert_eq!(second["outputs"][1]["written"], second["records_in"]);
 
-    // The archive through another chain (flatten only, no pruning) into a
-    // fresh index.
-    let replay = format!(
-        "[source]\ntype = \"stdin\"\n{}\n[sink]\ntype = \"elasticsearch\"\nnodes = [\"{}\"]\nindex = \"replayed\"\n[dead_letter]\npath = \"replay-dead.ndjson\"\n",
-        plugin_table("flatten-retweets", r#"{ mode = "embed" }"#, "{}"),
-        server.url()
+    // The archive through another chain into a fresh index.
+    let replayed = replay(
+        dir.path(),
+        &dir.path().join("archive"),
+        &server.url(),
+        "replayed",
     );
-    let replay_config = dir.path().join("replay.toml");
-    std::fs::write(&replay_config, replay).unwrap();
-    let archive = dir.path().join("archive");
-    let mut replaying = sluice(
-        [
-            "replay".as_ref(),
-            archive.as_os_str(),
-            "--config".as_ref(),
-            replay_config.as_os_str(),
-        ],
-        &dir.path().join("replay.log"),
+    assert!(
+        replayed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replayed.stderr)
     );
-    let status = wait_exit(&mut replaying, Duration::from_secs(300));
-    let log = std::fs::read_to_string(dir.path().join("replay.log")).unwrap();
-    assert!(status.success(), "{log}");
     assert_eq!(count(&server.url(), "replayed"), distinct.len() as u64);
 }
