@@ -4,6 +4,7 @@ mod bench;
 mod plugin;
 mod plugin_new;
 mod produce;
+mod replay;
 mod run;
 mod test;
 
@@ -35,6 +36,8 @@ enum Command {
     Plugin(plugin::PluginArgs),
     /// Load a file of tweets (NDJSON or a search API envelope) into a Kafka topic.
     Produce(produce::ProduceArgs),
+    /// Read an archive output's files through a pipeline (a new chain on past records).
+    Replay(replay::ReplayArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -53,6 +56,7 @@ pub fn main() -> ExitCode {
         Command::Test(args) => test::run(args),
         Command::Plugin(args) => plugin::run(args),
         Command::Produce(args) => produce::run(args),
+        Command::Replay(args) => replay::run(args),
     };
     match result {
         Ok(code) => code,

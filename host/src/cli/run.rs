@@ -269,6 +269,9 @@ fn check_no_shared_ends(named: &[Named]) -> anyhow::Result<()> {
             SinkConfig::Ndjson { path } | SinkConfig::BulkFile { path, .. } => {
                 claims.push((path.display().to_string(), "sink.path"))
             }
+            SinkConfig::Archive(archive) => {
+                claims.push((archive.path.display().to_string(), "sink.path"))
+            }
             SinkConfig::Null | SinkConfig::Elasticsearch(_) => {}
         }
         if config.dead_letter.kind == DeadLetterKind::File {
@@ -348,7 +351,9 @@ fn apply_overrides(config: &mut PipelineConfig, args: &RunArgs) {
     } else if !args.input.is_empty() {
         let format = match &config.source {
             SourceConfig::File { format, .. } => *format,
-            SourceConfig::Stdin | SourceConfig::Kafka(_) => Default::default(),
+            SourceConfig::Stdin | SourceConfig::Kafka(_) | SourceConfig::Archive { .. } => {
+                Default::default()
+            }
         };
         config.source = SourceConfig::File {
             paths: args.input.clone(),
@@ -360,7 +365,10 @@ fn apply_overrides(config: &mut PipelineConfig, args: &RunArgs) {
             SinkConfig::Ndjson { path } | SinkConfig::BulkFile { path, .. } => {
                 *path = output.clone()
             }
-            SinkConfig::Stdout | SinkConfig::Null | SinkConfig::Elasticsearch(_) => {
+            SinkConfig::Stdout
+            | SinkConfig::Null
+            | SinkConfig::Elasticsearch(_)
+            | SinkConfig::Archive(_) => {
                 config.sink = SinkConfig::Ndjson {
                     path: output.clone(),
                 }

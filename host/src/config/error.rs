@@ -21,4 +21,19 @@ impl ConfigError {
             message: message.to_string(),
         }
     }
+
+    /// The same error for a table that sits under `to` instead of `from`
+    /// (an `[[outputs]]` entry checked by a sink's own validation).
+    pub fn moved_under(self, from: &str, to: &str) -> Self {
+        match self {
+            ConfigError::Invalid { key, message } => {
+                let key = match key.strip_prefix(from) {
+                    Some(rest) => format!("{to}{rest}"),
+                    None => key,
+                };
+                ConfigError::Invalid { key, message }
+            }
+            other => other,
+        }
+    }
 }

@@ -25,6 +25,10 @@ pub struct PipelineConfig {
     #[serde(default)]
     pub plugins: Vec<PluginConfig>,
     pub sink: SinkConfig,
+    /// Outputs beside `[sink]` (`[[outputs]]` tables): each gets every
+    /// record too, and a record counts as delivered only when all have it.
+    #[serde(default)]
+    pub outputs: Vec<OutputConfig>,
     /// May be left out when `sluice run --dead-letter` gives it.
     #[serde(default)]
     pub dead_letter: DeadLetterConfig,
@@ -49,6 +53,9 @@ pub enum SourceConfig {
     Stdin,
     /// A Kafka consumer group (at-least-once: see `source::kafka`).
     Kafka(Box<crate::source::KafkaConfig>),
+    /// The complete files of an archive output, oldest hour first (what
+    /// `sluice replay` reads).
+    Archive { path: PathBuf },
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -259,6 +266,8 @@ pub enum SinkConfig {
     },
     /// Elasticsearch's `_bulk` API.
     Elasticsearch(Box<crate::sink::elasticsearch::ElasticsearchConfig>),
+    /// Compressed NDJSON files in hour folders (see `sink::archive`).
+    Archive(Box<crate::sink::ArchiveConfig>),
 }
 
 impl SinkConfig {
@@ -267,9 +276,85 @@ impl SinkConfig {
         match self {
             SinkConfig::BulkFile { target, .. } => Some(target),
             SinkConfig::Elasticsearch(config) => Some(&config.target),
-            SinkConfig::Ndjson { .. } | SinkConfig::Stdout | SinkConfig::Null => None,
+            SinkConfig::Ndjson { .. }
+            | SinkConfig::Stdout
+            | SinkConfig::Null
+            | SinkConfig::Archive(_) => None,
         }
     }
+}
+
+/// One `[[outputs]]` table: a sink (its `type` and keys, as under `[sink]`)
+/// and what it receives.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OutputConfig {
+    /// How the output is named in logs, errors and the summary (default:
+    /// its `type`).
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub stage: OutputStage,
+    /// `stage = "raw"` only: whether records that end as dead letters
+    /// before reaching the outputs (decode, plugin, guard) are archived too.
+    /// Yes by default: a replay through a fixed chain can then recover them.
+    #[serde(default)]
+    pub dead_letters: Option<bool>,
+    #[serde(default)]
+    pub on_failure: OnFailure,
+    /// Serde cannot deny unknown keys through `flatten`, but the sink's own
+    /// table does: a misspelt key is refused by the sink's type.
+    #[serde(flatten)]
+    pub sink: SinkConfig,
+}
+
+impl OutputConfig {
+    /// The name given, or the sink's type.
+    pub fn name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| {
+            match &self.sink {
+                SinkConfig::Ndjson { .. } => "ndjson",
+                SinkConfig::Stdout => "stdout",
+                SinkConfig::Null => "null",
+                SinkConfig::BulkFile { .. } => "bulk_file",
+                SinkConfig::Elasticsearch(_) => "elasticsearch",
+                SinkConfig::Archive(_) => "archive",
+            }
+            .to_owned()
+        })
+    }
+
+    /// Records that reach the outputs ([`OutputStage::Raw`]) include dead
+    /// letters.
+    pub fn includes_dead_letters(&self) -> bool {
+        self.dead_letters.unwrap_or(true)
+    }
+}
+
+/// What an output receives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputStage {
+    /// The documents that passed the chain and the guard, as `[sink]` gets them.
+    #[default]
+    Documents,
+    /// The records as they entered Sluice, byte for byte, before decode.
+    Raw,
+}
+
+/// What happens when an output fails for good (its retries are spent, its
+/// disk is full).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnFailure {
+    /// The pipeline stops with the reason and commits nothing the output
+    /// lacks, so a restart delivers it again. The default, because the
+    /// alternative commits offsets past records this output never got:
+    /// once committed, the source will not hand them out again.
+    #[default]
+    Stop,
+    /// The output is dropped, with an error in the log and in the summary;
+    /// the others go on and commits no longer wait for it.
+    Detach,
 }
 
 /// Where each document goes in Elasticsearch.
@@ -414,6 +499,20 @@ pub enum DeadLetterKind {
     Kafka,
 }
 
+/// Resolves the paths a sink's table names (`path`, `tls.ca_file`).
+fn resolve_sink_paths(sink: &mut SinkConfig, resolve: &impl Fn(&mut PathBuf)) {
+    match sink {
+        SinkConfig::Ndjson { path } | SinkConfig::BulkFile { path, .. } => resolve(path),
+        SinkConfig::Archive(config) => resolve(&mut config.path),
+        SinkConfig::Elasticsearch(config) => {
+            if let Some(path) = &mut config.tls.ca_file {
+                resolve(path);
+            }
+        }
+        SinkConfig::Stdout | SinkConfig::Null => {}
+    }
+}
+
 /// The most worker threads a pipeline may ask for.
 const MAX_WORKERS: usize = 256;
 
@@ -504,15 +603,13 @@ impl PipelineConfig {
         if let SourceConfig::File { paths, .. } = &mut self.source {
             paths.iter_mut().for_each(resolve);
         }
+        if let SourceConfig::Archive { path } = &mut self.source {
+            resolve(path);
+        }
         self.plugins.iter_mut().for_each(|p| resolve(&mut p.path));
-        match &mut self.sink {
-            SinkConfig::Ndjson { path } | SinkConfig::BulkFile { path, .. } => resolve(path),
-            SinkConfig::Elasticsearch(config) => {
-                if let Some(path) = &mut config.tls.ca_file {
-                    resolve(path);
-                }
-            }
-            SinkConfig::Stdout | SinkConfig::Null => {}
+        resolve_sink_paths(&mut self.sink, &resolve);
+        for output in &mut self.outputs {
+            resolve_sink_paths(&mut output.sink, &resolve);
         }
         // An empty path is left empty so validation can tell it was not given.
         if !self.dead_letter.path.as_os_str().is_empty() {
@@ -550,6 +647,14 @@ impl PipelineConfig {
         }
         if let SourceConfig::Kafka(kafka) = &self.source {
             kafka.validate()?;
+        }
+        if let SourceConfig::Archive { path } = &self.source
+            && !path.is_dir()
+        {
+            return Err(ConfigError::invalid(
+                "source.path",
+                format!("{} is not a folder", path.display()),
+            ));
         }
         for (i, plugin) in self.plugins.iter().enumerate() {
             let key = |field: &str| format!("plugins[{i}].{field}");
@@ -589,8 +694,63 @@ impl PipelineConfig {
         if let SinkConfig::Elasticsearch(config) = &self.sink {
             config.validate()?;
         }
+        if let SinkConfig::Archive(config) = &self.sink {
+            config.validate("sink")?;
+        }
+        self.validate_outputs()?;
         self.dead_letter.validate()?;
         self.validate_guard()
+    }
+
+    fn validate_outputs(&self) -> Result<(), ConfigError> {
+        let mut names = vec!["sink".to_owned()];
+        for (i, output) in self.outputs.iter().enumerate() {
+            let key = format!("outputs[{i}]");
+            let name = output.name();
+            if names.contains(&name) {
+                return Err(ConfigError::invalid(
+                    &format!("{key}.name"),
+                    format!(
+                        "`{name}` names two outputs (`sink` is `[sink]`): give each its own `name`"
+                    ),
+                ));
+            }
+            names.push(name);
+            if output.dead_letters.is_some() && output.stage != OutputStage::Raw {
+                return Err(ConfigError::invalid(
+                    &format!("{key}.dead_letters"),
+                    "only applies to `stage = \"raw\"` (documents never include dead letters)",
+                ));
+            }
+            if output.stage == OutputStage::Raw
+                && !matches!(
+                    output.sink,
+                    SinkConfig::Archive(_) | SinkConfig::Ndjson { .. } | SinkConfig::Null
+                )
+            {
+                return Err(ConfigError::invalid(
+                    &format!("{key}.stage"),
+                    "`raw` records may not be JSON: only `archive`, `ndjson` and `null` outputs take them",
+                ));
+            }
+            if let Some(target) = output.sink.index_target() {
+                crate::sink::IndexPattern::parse(&target.index)
+                    .map_err(|e| ConfigError::invalid(&format!("{key}.index"), e))?;
+            }
+            match &output.sink {
+                // Its checks name keys under `sink.`: the same keys sit
+                // under this output here.
+                SinkConfig::Elasticsearch(config) => config
+                    .validate()
+                    .map_err(|error| error.moved_under("sink", &key))?,
+                SinkConfig::Archive(config) => config.validate(&key)?,
+                SinkConfig::Ndjson { .. }
+                | SinkConfig::Stdout
+                | SinkConfig::Null
+                | SinkConfig::BulkFile { .. } => {}
+            }
+        }
+        Ok(())
     }
 
     fn validate_guard(&self) -> Result<(), ConfigError> {

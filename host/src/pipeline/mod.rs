@@ -15,7 +15,7 @@ use crate::guard::{Guard, MappingShape};
 use crate::plugin::{Chain, PluginError, PluginRuntime, native};
 use crate::record::DeadLetter;
 use crate::report::Summary;
-use crate::sink::{self, DeadLetterSink, Delivery, Sink};
+use crate::sink::{DeadLetterSink, Delivery, FanOut, Sink};
 use crate::source::{self, Batch, Source};
 
 mod workers;
@@ -30,7 +30,7 @@ pub struct Pipeline {
 struct Outlet {
     source: Box<dyn Source>,
     guard: Guard,
-    sink: Box<dyn Sink>,
+    sink: FanOut,
     dead_letters: DeadLetterSink,
     batch_size: usize,
     commit_interval: Duration,
@@ -72,8 +72,7 @@ impl Pipeline {
         let workers = (0..worker_count(config.pipeline.workers))
             .map(|_| Ok(Worker::new(Decoder::new(double_encoded), chain()?)))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let mut sink =
-            sink::from_config(&config.sink, &config.guard).context("opening the sink")?;
+        let mut sink = FanOut::from_config(config).context("opening the sink")?;
         // The guard's budgets start from what the sink's indices already
         // hold: documents indexed before this process started count too.
         let mut guard = Guard::new(&config.guard, config.sink.index_target())?;
@@ -125,6 +124,7 @@ impl Pipeline {
         summary.guard = outlet.guard.stats();
         summary.dead_letters_to = outlet.dead_letters_to.clone();
         summary.plugins = plugins;
+        summary.outputs = outlet.sink.counts();
         let elapsed = started.elapsed().as_secs_f64();
         summary.elapsed_seconds = elapsed;
         summary.cpu_seconds = process_cpu_seconds() - cpu_started;
@@ -179,6 +179,7 @@ impl Outlet {
                 Batch::Records(records) => {
                     summary.records_in += records.len() as u64;
                     summary.bytes_in += records.iter().map(|r| r.bytes.len() as u64).sum::<u64>();
+                    self.sink.hold_raw(&records);
                     pool.submit(records);
                 }
                 Batch::Idle => return Ok(false),
@@ -222,6 +223,7 @@ impl Outlet {
         }
         summary.stages.guard += clock.lap();
 
+        self.sink.write_raw(&dead_letters)?;
         let delivery = self.sink.write(checked)?;
         self.settle(delivery, dead_letters, summary)?;
         summary.stages.sink += clock.lap();

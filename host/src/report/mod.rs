@@ -20,9 +20,11 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::config::OutputStage;
 use crate::guard::{GuardStats, MappingShape};
 use crate::plugin::chain::StageStats;
 use crate::record::DeadLetter;
+use crate::sink::OutputCounts;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
@@ -53,6 +55,8 @@ pub struct Summary {
     /// Documents the guard rewrote to fit the limits.
     pub guard: GuardStats,
     pub plugins: Vec<StageStats>,
+    /// Per output, `[sink]` first: what each acknowledged.
+    pub outputs: Vec<OutputCounts>,
     /// Time spent in each stage, summed over batches (decode and plugins
     /// run on several workers at once, so their sum can exceed the run's
     /// wall time).
@@ -235,6 +239,24 @@ impl fmt::Display for Summary {
             f,
             "  in + split = written + dropped + dead-lettered{notices}: {balance}"
         )?;
+        // One output is `[sink]` alone, already counted above.
+        if self.outputs.len() > 1 {
+            for output in &self.outputs {
+                let stage = match output.stage {
+                    OutputStage::Documents => "documents",
+                    OutputStage::Raw => "raw records",
+                };
+                write!(
+                    f,
+                    "  output {:<18} {:>10} {stage} acknowledged, {} refused",
+                    output.name, output.written, output.refused
+                )?;
+                match &output.detached {
+                    Some(reason) => writeln!(f, "  DETACHED: {reason}")?,
+                    None => writeln!(f)?,
+                }
+            }
+        }
         let guard = &self.guard;
         if guard.trimmed_documents + guard.folded_documents > 0 {
             writeln!(

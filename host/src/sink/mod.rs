@@ -2,16 +2,20 @@
 //! guard; a document it cannot place (no `_id`, no timestamp for the index
 //! pattern) comes back as a dead letter, so nothing disappears.
 
+pub mod archive;
 mod bulk;
 mod bulk_file;
 mod dead_letter;
 pub mod elasticsearch;
+mod fanout;
 mod index_pattern;
 mod ndjson;
 
+pub use archive::{ArchiveConfig, ArchiveSink};
 pub use bulk::{BulkAddress, BulkEncoder};
 pub use bulk_file::BulkFileSink;
 pub use dead_letter::DeadLetterSink;
+pub use fanout::{FanOut, OutputCounts};
 pub use index_pattern::{IndexPattern, PatternError, parse_timestamp};
 pub use ndjson::NdjsonSink;
 
@@ -29,6 +33,11 @@ pub enum SinkError {
     },
     #[error("Elasticsearch sink: {0}")]
     Elasticsearch(#[from] elasticsearch::ElasticsearchError),
+    #[error("output `{name}`")]
+    Output {
+        name: String,
+        source: Box<SinkError>,
+    },
 }
 
 /// Documents whose fate a sink has settled since it last reported:
@@ -67,6 +76,7 @@ pub fn from_config(config: &SinkConfig, guard: &GuardConfig) -> Result<Box<dyn S
         SinkConfig::Elasticsearch(config) => {
             Box::new(elasticsearch::ElasticsearchSink::connect(config, guard)?)
         }
+        SinkConfig::Archive(config) => Box::new(ArchiveSink::create(config)?),
     })
 }
 

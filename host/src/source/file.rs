@@ -143,7 +143,7 @@ impl Source for FileSource {
 
 /// The next non-blank line. Blank lines are not records: they are skipped
 /// and not counted, but still advance the line number.
-fn read_line(
+pub(super) fn read_line(
     name: &Arc<str>,
     input: &mut dyn BufRead,
     line: &mut u64,

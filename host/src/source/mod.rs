@@ -2,10 +2,12 @@
 //! their origin; it does not parse them (that is [`crate::decode`]'s job, so a
 //! malformed record is dead-lettered instead of stopping the source).
 
+mod archive;
 mod envelope;
 mod file;
 pub mod kafka;
 
+pub use archive::ArchiveSource;
 pub use file::FileSource;
 pub use kafka::{KafkaConfig, KafkaSource};
 
@@ -87,5 +89,6 @@ pub fn from_config(config: &SourceConfig) -> Result<Box<dyn Source>, SourceError
         SourceConfig::File { paths, format } => Box::new(FileSource::open(paths, *format)?),
         SourceConfig::Stdin => Box::new(FileSource::stdin()),
         SourceConfig::Kafka(kafka) => Box::new(KafkaSource::connect(kafka)?),
+        SourceConfig::Archive { path } => Box::new(ArchiveSource::open(path)?),
     })
 }
