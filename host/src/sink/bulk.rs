@@ -93,6 +93,7 @@ impl BulkEncoder {
                 origin: document.origin,
                 stage: Stage::Sink,
                 plugin: None,
+                plugin_version: None,
                 reason,
                 bytes: document.bytes,
             }),

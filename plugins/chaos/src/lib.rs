@@ -4,7 +4,8 @@
 //!
 //! Config (each a list of `id_str` values):
 //! `trap_on`, `loop_on`, `eat_memory_on`, `reject_on`, `drop_on`, `split_on`
-//! (the record becomes itself plus a copy with `"copy": true`).
+//! (the record becomes itself plus a copy with `"copy": true`); and
+//! `trap_in_init = true` makes `init` itself trap.
 
 use serde::Deserialize;
 use sluice_sdk::prelude::*;
@@ -18,6 +19,7 @@ struct Settings {
     reject_on: Vec<String>,
     drop_on: Vec<String>,
     split_on: Vec<String>,
+    trap_in_init: bool,
 }
 
 pub struct Chaos {
@@ -26,9 +28,11 @@ pub struct Chaos {
 
 impl Filter for Chaos {
     fn init(config: Config) -> Result<Self, String> {
-        Ok(Chaos {
-            settings: config.parse()?,
-        })
+        let settings: Settings = config.parse()?;
+        if settings.trap_in_init {
+            panic!("chaos: trap in init");
+        }
+        Ok(Chaos { settings })
     }
 
     fn filter<'doc>(&self, doc: &mut Value<'doc>) -> Verdict<'doc> {
