@@ -24,9 +24,9 @@ plugins: wasm-target
 examples:
 	plugins/examples/build.sh
 
-# The Kafka-protocol broker (Tansu) the Kafka tests start; quick when installed.
+# The Kafka-protocol broker (nisshi) the Kafka tests start; quick when installed.
 broker:
-	.ci/install-tansu.sh
+	.ci/install-broker.sh
 
 wasm-target:
 	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The Kafka consume benchmark of BENCHMARKS.md: a confluent-kafka consumer
-# against `sluice run` with a Kafka source, reading the same topic of the same
-# Tansu broker, runs interleaved. A benchmark to rerun, not a test.
+# against `sluice run` with a Kafka source (one process, and two in one
+# consumer group), reading the same topic of the same nisshi broker, runs
+# interleaved. A benchmark to rerun, not a test.
 #   bash benches/kafka/run.sh                 (from anywhere in the repository)
 #   REPEAT=20 RUNS=7 PARTITIONS=8 bash benches/kafka/run.sh
 # REPEAT: the bundled tweets of data/ (4,011 records, 17.2 MB) are produced
 #   this many times; RUNS: measured rounds; PARTITIONS: of the topic;
-# STORAGE: memory (default) or sqlite, Tansu's storage engine;
+# STORAGE: memory (default) or sqlite, the broker's storage engine;
 # KAFKA_SETTINGS: librdkafka consumer settings given to every consumer.
-# Needs `tansu` 0.6.0 on PATH (.ci/install-tansu.sh installs it).
+# Needs `nisshi` 0.7.0-pre.2 on PATH (.ci/install-broker.sh installs it).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$repo"
@@ -16,8 +17,8 @@ REPEAT="${REPEAT:-10}"
 RUNS="${RUNS:-5}"
 PARTITIONS="${PARTITIONS:-4}"
 STORAGE="${STORAGE:-memory}"
-# Tansu 0.6.0 holds every fetch for the full fetch.wait.max.ms even when it
-# has records to return, so librdkafka's 500 ms default would make both
+# Tansu 0.6.0 held every fetch for the full fetch.wait.max.ms even when it
+# had records to return, so librdkafka's 500 ms default would make both
 # consumers measure that wait (about 20 MB/s). librdkafka postpones a
 # partition's next fetch by fetch.queue.backoff.ms (1000 ms by default) each
 # time its prefetch queue is over the limits, which a consumer slower than
@@ -38,7 +39,7 @@ fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check confluent-kafka==2.12.2 orjson==3.13.0
 make plugins
 cargo build --release -p sluice
-command -v tansu >/dev/null || { echo "tansu is not on PATH: run .ci/install-tansu.sh" >&2; exit 1; }
+command -v nisshi >/dev/null || { echo "nisshi is not on PATH: run .ci/install-broker.sh" >&2; exit 1; }
 
 broker_dir="$(mktemp -d "${TMPDIR:-/tmp}/sluice-kafka-bench.XXXXXX")"
 broker_pid=""
@@ -54,22 +55,23 @@ trap stop_broker EXIT
 port="$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 brokers="127.0.0.1:$port"
 case "$STORAGE" in
-    memory) storage_url="memory://tansu/" ;;
-    # Tansu opens sqlite://NAME relative to its working directory.
-    sqlite) storage_url="sqlite://tansu.db" ;;
+    memory) storage_url="memory://nisshi/" ;;
+    # nisshi opens sqlite://NAME relative to its working directory.
+    sqlite) storage_url="sqlite://nisshi.db" ;;
     *) echo "STORAGE is memory or sqlite, not $STORAGE" >&2; exit 1 ;;
 esac
-# Tansu reads a .env from its working directory and logs at RUST_LOG: run it
+# nisshi reads a .env from its working directory and logs at RUST_LOG: run it
 # in an empty directory with the level pinned.
-(cd "$broker_dir" && exec env RUST_LOG=warn tansu broker \
+(cd "$broker_dir" && exec env -u STORAGE_ENGINE -u LISTENER_URL -u ADVERTISED_LISTENER_URL \
+    RUST_LOG=warn nisshi broker \
     --listener-url "tcp://$brokers" --advertised-listener-url "tcp://$brokers" \
-    --storage-engine "$storage_url" >"$broker_dir/tansu.log" 2>&1) &
+    --storage-engine "$storage_url" >"$broker_dir/nisshi.log" 2>&1) &
 broker_pid=$!
 ready=""
 for _ in $(seq 600); do
     if ! kill -0 "$broker_pid" 2>/dev/null; then
-        echo "tansu exited during startup; its log:" >&2
-        cat "$broker_dir/tansu.log" >&2
+        echo "nisshi exited during startup; its log:" >&2
+        cat "$broker_dir/nisshi.log" >&2
         exit 1
     fi
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
@@ -79,8 +81,8 @@ for _ in $(seq 600); do
     sleep 0.1
 done
 if [ -z "$ready" ]; then
-    echo "tansu did not accept connections on $brokers within 60 s; its log:" >&2
-    cat "$broker_dir/tansu.log" >&2
+    echo "nisshi did not accept connections on $brokers within 60 s; its log:" >&2
+    cat "$broker_dir/nisshi.log" >&2
     exit 1
 fi
 

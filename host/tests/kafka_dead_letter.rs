@@ -1,5 +1,5 @@
 //! Dead letters to a Kafka topic, against a real Kafka-protocol broker
-//! (Tansu): the topic holds exactly the refused records, byte for byte, with
+//! (nisshi): the topic holds exactly the refused records, byte for byte, with
 //! their origin in headers; a dead-letter broker that cannot be reached fails
 //! the run instead of letting the source commit past records it lost.
 

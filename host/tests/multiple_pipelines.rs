@@ -1,5 +1,5 @@
 //! Several pipelines in one `sluice run` process (repeated `--config`), one
-//! topic each, against a real Kafka-protocol broker (Tansu): every pipeline
+//! topic each, against a real Kafka-protocol broker (nisshi): every pipeline
 //! writes exactly its own topic's records, reports under its own name and
 //! commits its own group to the end; a bad file stops the start.
 

@@ -1,13 +1,16 @@
 //! A real Kafka-protocol broker for Sluice's integration tests.
 //!
 //! Apache Kafka cannot be installed on the build machines, so tests run against
-//! [Tansu](https://github.com/tansu-io/tansu), a Kafka-compatible broker, launched as
-//! a child process on a free loopback port (install it with `.ci/install-tansu.sh`).
-//! Clients talk to it with the same bundled librdkafka that Sluice uses.
+//! nisshi (the Kafka-compatible broker formerly called
+//! [Tansu](https://github.com/tansu-io/tansu), same authors), launched as a child
+//! process on a free loopback port (install it with `.ci/install-broker.sh`). Tansu
+//! 0.6.0 is not used: its group coordinator never hands a dead member's partitions
+//! to the survivors. Clients talk to it with the same bundled librdkafka that
+//! Sluice uses.
 //!
 //! Everything here panics instead of returning errors: these are test fixtures, a
 //! fixture that cannot do its job is a failed test, and each panic message names
-//! the step that failed and where Tansu's log is.
+//! the step that failed and where the broker's log is.
 
 use std::{
     fmt::Display,
@@ -35,9 +38,20 @@ use tempfile::TempDir;
 /// Generous because the test machines are small and shared.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// How long a freshly launched Tansu may take to accept connections and answer
+/// How long a freshly launched broker may take to accept connections and answer
 /// a metadata request.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The environment variables `nisshi broker` reads an option from when its
+/// argument is not given (its `--help` lists them).
+const BROKER_ENV: [&str; 6] = [
+    "CLUSTER_ID",
+    "LISTENER_URL",
+    "ADVERTISED_LISTENER_URL",
+    "STORAGE_ENGINE",
+    "SCHEMA_REGISTRY",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+];
 
 /// Where the broker keeps topics, records and committed offsets.
 #[derive(Clone, Debug)]
@@ -47,13 +61,13 @@ pub enum Storage {
     Memory,
     /// An SQLite file: topics, records and committed offsets survive
     /// [`Broker::restart`]. The file is created if missing; its name may only hold
-    /// ASCII letters, digits, `.`, `-` and `_` because Tansu takes it from a URL.
+    /// ASCII letters, digits, `.`, `-` and `_` because nisshi takes it from a URL.
     Sqlite(PathBuf),
 }
 
-/// A running Tansu broker, killed when dropped.
+/// A running nisshi broker, killed when dropped.
 ///
-/// Tansu's stdout and stderr go to a log file in a temporary directory. If the
+/// nisshi's stdout and stderr go to a log file in a temporary directory. If the
 /// broker is dropped while the thread panics, that directory is kept and its
 /// path printed so the log can be read after the failed test.
 pub struct Broker {
@@ -65,19 +79,19 @@ pub struct Broker {
 }
 
 impl Broker {
-    /// Launches Tansu on a free loopback port and waits until it answers a
+    /// Launches nisshi on a free loopback port and waits until it answers a
     /// metadata request.
     ///
     /// # Panics
     ///
-    /// If the `tansu` binary is not on `PATH`, if it exits or does not answer
+    /// If the `nisshi` binary is not on `PATH`, if it exits or does not answer
     /// within a minute.
     pub fn start(storage: Storage) -> Broker {
         let dir = tempfile::Builder::new()
-            .prefix("sluice-tansu-")
+            .prefix("sluice-nisshi-")
             .tempdir()
-            .unwrap_or_else(|err| panic!("creating a temporary directory for tansu: {err}"));
-        let log_path = dir.path().join("tansu.log");
+            .unwrap_or_else(|err| panic!("creating a temporary directory for nisshi: {err}"));
+        let log_path = dir.path().join("nisshi.log");
         let mut broker = Broker {
             storage,
             port: free_port(),
@@ -94,7 +108,7 @@ impl Broker {
         format!("127.0.0.1:{}", self.port)
     }
 
-    /// Tansu's log file (appended to across restarts).
+    /// The broker's log file (appended to across restarts).
     pub fn log_path(&self) -> &Path {
         &self.log_path
     }
@@ -126,7 +140,7 @@ impl Broker {
         config
     }
 
-    /// Creates `name` with `partitions` partitions. Tansu does not create topics on
+    /// Creates `name` with `partitions` partitions. nisshi does not create topics on
     /// first use, so every test topic has to be created this way.
     ///
     /// # Panics
@@ -245,14 +259,15 @@ impl Broker {
     ///
     /// # Panics
     ///
-    /// On [`Storage::Memory`]: Tansu 0.6.0's memory engine answers a ListOffsets
-    /// (latest) request with the newest record batch's base offset + 1 instead of
-    /// the log end, so the answer would be wrong whenever a batch holds more than
-    /// one record (the `memory_engine_misreports_end_offsets` test pins this).
+    /// On [`Storage::Memory`]: the memory engine (Tansu 0.6.0's, unchanged in
+    /// nisshi 0.7.0-pre.2) answers a ListOffsets (latest) request with the
+    /// newest record batch's base offset + 1 instead of the log end, so the
+    /// answer would be wrong whenever a batch holds more than one record (the
+    /// `memory_engine_misreports_end_offsets` test pins this).
     pub fn end_offsets(&self, topic: &str) -> Vec<(i32, i64)> {
         assert!(
             matches!(self.storage, Storage::Sqlite(_)),
-            "end_offsets needs Storage::Sqlite: Tansu 0.6.0's memory engine reports the \
+            "end_offsets needs Storage::Sqlite: nisshi's memory engine reports the \
              newest batch's base offset + 1 as the end of a partition"
         );
         let client = self.plain_consumer();
@@ -291,7 +306,7 @@ impl Broker {
             .as_ref()
             .expect("temporary directory lives as long as the broker");
         let (workdir, storage_url) = match &self.storage {
-            Storage::Memory => (dir.path().to_path_buf(), "memory://tansu/".to_owned()),
+            Storage::Memory => (dir.path().to_path_buf(), "memory://nisshi/".to_owned()),
             Storage::Sqlite(path) => sqlite_location(path),
         };
         let log = OpenOptions::new()
@@ -303,17 +318,23 @@ impl Broker {
             .try_clone()
             .unwrap_or_else(|err| panic!("duplicating {}: {err}", self.log_path.display()));
         let listener = format!("tcp://127.0.0.1:{}", self.port);
-        let child = Command::new("tansu")
+        let mut command = Command::new("nisshi");
+        for name in BROKER_ENV {
+            command.env_remove(name);
+        }
+        let child = command
             .arg("broker")
             .args(["--listener-url", &listener])
             .args(["--advertised-listener-url", &listener])
             .args(["--storage-engine", &storage_url])
-            // Tansu reads a `.env` from its working directory and logs at the
-            // RUST_LOG level: pin both so the caller's environment cannot leak in.
+            // nisshi reads a `.env` from its working directory, takes every
+            // option from an environment variable of the same name when the
+            // argument is missing, and logs at the RUST_LOG level: pin all of
+            // them so the caller's environment cannot leak in.
             .current_dir(workdir)
             .env(
                 "RUST_LOG",
-                std::env::var("TANSU_LOG").unwrap_or_else(|_| "warn".into()),
+                std::env::var("NISSHI_LOG").unwrap_or_else(|_| "warn".into()),
             )
             .stdin(Stdio::null())
             .stdout(log)
@@ -321,10 +342,10 @@ impl Broker {
             .spawn()
             .unwrap_or_else(|err| match err.kind() {
                 ErrorKind::NotFound => panic!(
-                    "the `tansu` broker is not on PATH: run .ci/install-tansu.sh \
+                    "the `nisshi` broker is not on PATH: run .ci/install-broker.sh \
                      (it installs a pinned version with cargo install)"
                 ),
-                _ => panic!("launching tansu: {err}"),
+                _ => panic!("launching nisshi: {err}"),
             });
         self.child = Some(child);
         self.wait_until_ready();
@@ -359,7 +380,7 @@ impl Broker {
             .and_then(|child| child.try_wait().ok().flatten());
         if let Some(status) = status {
             self.child = None;
-            self.fail(format!("tansu exited during startup ({status})"));
+            self.fail(format!("nisshi exited during startup ({status})"));
         }
     }
 
@@ -416,13 +437,13 @@ impl Broker {
             .collect()
     }
 
-    /// Panics with `what` and the end of Tansu's log.
+    /// Panics with `what` and the end of the broker's log.
     fn fail(&self, what: impl Display) -> ! {
         let log = fs::read_to_string(&self.log_path).unwrap_or_default();
         let lines: Vec<&str> = log.lines().collect();
         let tail = lines[lines.len().saturating_sub(40)..].join("\n");
         panic!(
-            "{what}\n--- last lines of tansu log {} ---\n{tail}",
+            "{what}\n--- last lines of nisshi log {} ---\n{tail}",
             self.log_path.display()
         );
     }
@@ -435,8 +456,8 @@ impl Drop for Broker {
             && let Some(dir) = self.dir.take()
         {
             eprintln!(
-                "tansu log kept at {}",
-                dir.keep().join("tansu.log").display()
+                "nisshi log kept at {}",
+                dir.keep().join("nisshi.log").display()
             );
         }
     }
@@ -464,7 +485,7 @@ impl ProducerContext for DeliveryLog {
     }
 }
 
-/// Tansu opens `sqlite://NAME` relative to its working directory, so it runs in
+/// nisshi opens `sqlite://NAME` relative to its working directory, so it runs in
 /// the database's directory and gets only the file name.
 fn sqlite_location(path: &Path) -> (PathBuf, String) {
     let name = path
@@ -488,7 +509,7 @@ fn sqlite_location(path: &Path) -> (PathBuf, String) {
 }
 
 /// A loopback port nobody listens on right now. Another process could take it
-/// before Tansu binds it; Tansu then exits and startup fails with its log.
+/// before nisshi binds it; nisshi then exits and startup fails with its log.
 fn free_port() -> u16 {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .unwrap_or_else(|err| panic!("binding a free loopback port: {err}"));
