@@ -73,6 +73,7 @@ fn twenty_one_swaps_through_three_triggers_lose_nothing_and_run_nothing_twice() 
         })
     };
 
+    sluice.wait_live("add-fields", 1);
     let mut rig = SwapRig::new(live_wasm.clone());
     for swap in 1..=21 {
         rig.swap(&sluice, swap, &write_pipeline);
@@ -85,7 +86,7 @@ fn twenty_one_swaps_through_three_triggers_lose_nothing_and_run_nothing_twice() 
 
     // Every record exactly once, in order, versions never going back.
     let out = versions_by_seq(&dir.join("out.ndjson"));
-    assert_eq!(out.len() as u64, total);
+    assert_eq!(out.len() as u64, total, "{summary}");
     for (i, (seq, _)) in out.iter().enumerate() {
         assert_eq!(*seq, i as u64, "records leave in the order they came");
     }
@@ -137,11 +138,14 @@ fn refused_swaps_name_their_cause_and_change_nothing() {
         let feeder = {
             let stream = Stream::new();
             thread::spawn(move || {
-                feed(&mut stdin, &stream, 0, count, 100, Duration::from_millis(15));
+                feed(&mut stdin, &stream, 0, count, BATCH, Duration::from_millis(40));
                 stdin
             })
         };
         if attempts {
+            wait_for("records flowing", Duration::from_secs(30), || {
+                sluice.records_in("add-fields") > 0
+            });
             let before = sluice.records_in("add-fields");
             let chaos = std::fs::read(plugin("chaos")).unwrap();
             let cases: [(&str, &str, &[u8], &str); 5] = [
@@ -163,7 +167,9 @@ fn refused_swaps_name_their_cause_and_change_nothing() {
             assert_eq!(live["previous_version"], Value::Null, "{live}");
             let (status, answer) = sluice.request("POST", "/plugins/add-fields/rollback", b"");
             assert_eq!(status, 409, "{answer}");
-            assert!(sluice.records_in("add-fields") > before, "records kept flowing");
+            wait_for("records still flowing", Duration::from_secs(30), || {
+                sluice.records_in("add-fields") > before
+            });
             let log = sluice.log();
             assert!(log.contains("swap refused") && log.contains("names no field"), "{log}");
         }
@@ -199,10 +205,10 @@ fn rollback_in_one_call_restores_the_previous_version() {
     let mut seq = 0;
     let mut step = |sluice: &Sluice, stdin: &mut std::process::ChildStdin| {
         let from = sluice.records_in("add-fields");
-        feed(stdin, &stream, seq, seq + 500, 500, Duration::ZERO);
-        seq += 500;
-        wait_for("the batch through", Duration::from_secs(30), || {
-            sluice.records_in("add-fields") >= from + 500
+        feed(stdin, &stream, seq, seq + 8 * BATCH, BATCH, Duration::ZERO);
+        seq += 8 * BATCH;
+        wait_for("the batches through", Duration::from_secs(30), || {
+            sluice.records_in("add-fields") == from + 8 * BATCH
         });
     };
     step(&sluice, &mut stdin);
@@ -225,7 +231,7 @@ fn rollback_in_one_call_restores_the_previous_version() {
 
     // 1 ... 1, 2 ... 2, 1 ... 1: the runs of versions in output order.
     let out = versions_by_seq(&dir.path().join("out.ndjson"));
-    assert_eq!(out.len(), 1500);
+    assert_eq!(out.len(), 1536);
     let mut runs: Vec<(u64, usize)> = Vec::new();
     for (_, version) in out {
         match runs.last_mut() {
@@ -236,13 +242,13 @@ fn rollback_in_one_call_restores_the_previous_version() {
     let order: Vec<u64> = runs.iter().map(|(v, _)| *v).collect();
     assert_eq!(order, [1, 2, 1], "{runs:?}");
     // Each step's records were all through before the next change.
-    assert_eq!(runs.iter().map(|(_, n)| *n).collect::<Vec<_>>(), [500, 500, 500]);
+    assert_eq!(runs.iter().map(|(_, n)| *n).collect::<Vec<_>>(), [512, 512, 512]);
 }
 
 #[test]
 fn a_shadow_reports_exactly_the_records_it_would_change_and_changes_none() {
     let stream = Stream::new();
-    let count = stream.len() as u64;
+    let count = stream.len() as u64 / BATCH * BATCH;
     // Tweets without a top-level `possibly_sensitive`: the ones the
     // candidate (which adds it unless present) treats differently.
     let lacking = (0..count)
@@ -325,8 +331,10 @@ fn a_version_that_traps_on_every_record_is_rolled_back_by_itself() {
     );
     let mut sluice = Sluice::start(dir.path(), &config, true);
     let mut stdin = sluice.stdin.take().unwrap();
-    feed(&mut stdin, &stream, 0, 500, 500, Duration::ZERO);
-    wait_for("v1 through", Duration::from_secs(30), || sluice.records_in("chaos") == 500);
+    feed(&mut stdin, &stream, 0, 8 * BATCH, BATCH, Duration::ZERO);
+    wait_for("v1 through", Duration::from_secs(30), || {
+        sluice.records_in("chaos") == 8 * BATCH
+    });
 
     // Version 2 traps on every tweet there is.
     let ids: Vec<String> = (0..stream.len() as u64)
@@ -338,7 +346,7 @@ fn a_version_that_traps_on_every_record_is_rolled_back_by_itself() {
     let settings = serde_json::json!({ "trap_on": ids }).to_string();
     let (status, answer) = sluice.request("PUT", "/plugins/chaos/config", settings.as_bytes());
     assert_eq!((status, answer["version"].as_u64()), (200, Some(2)), "{answer}");
-    feed(&mut stdin, &stream, 500, 3000, 250, Duration::from_millis(20));
+    feed(&mut stdin, &stream, 8 * BATCH, 3000, BATCH, Duration::from_millis(20));
     wait_for("rolled back to version 1", Duration::from_secs(60), || {
         sluice.version("chaos") == 1
     });

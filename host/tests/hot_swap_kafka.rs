@@ -68,6 +68,7 @@ group_id = "{GROUP}"
             }
         })
     };
+    sluice.wait_live("add-fields", 1);
     let mut rig = SwapRig::new(live_wasm.clone());
     for swap in 1..=21 {
         rig.swap(&sluice, swap, &write_pipeline);

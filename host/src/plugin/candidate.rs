@@ -50,6 +50,7 @@ pub struct Submission<'a> {
 }
 
 /// The code of a candidate.
+#[derive(Clone, Copy)]
 pub enum Module<'a> {
     /// A module's bytes, compiled unless the cache has them.
     Bytes(&'a [u8]),

@@ -240,6 +240,10 @@ impl Sluice {
     }
 }
 
+/// The pipelines' batch size: a stdin source hands on a batch once it is
+/// full (or the input ends), so the tests feed whole batches.
+pub const BATCH: u64 = 64;
+
 /// Writes records `from..to` of `stream` to `stdin`, `pause` after each
 /// `chunk` records.
 pub fn feed(stdin: &mut ChildStdin, stream: &Stream, from: u64, to: u64, chunk: u64, pause: Duration) {
@@ -271,6 +275,10 @@ path = "out.ndjson"
 
 [dead_letter]
 path = "dead.ndjson"
+
+# Raw tweets (no flattening) pass the default 1000 mapping fields.
+[guard]
+total_fields_limit = 100000
 
 [pipeline]
 batch_size = 64
