@@ -90,10 +90,16 @@ fn twenty_one_swaps_through_three_triggers_lose_nothing_and_run_nothing_twice() 
     for (i, (seq, _)) in out.iter().enumerate() {
         assert_eq!(*seq, i as u64, "records leave in the order they came");
     }
-    assert!(out.windows(2).all(|w| w[0].1 <= w[1].1), "versions went backwards");
+    assert!(
+        out.windows(2).all(|w| w[0].1 <= w[1].1),
+        "versions went backwards"
+    );
     let seen: std::collections::BTreeSet<u64> = out.iter().map(|(_, v)| *v).collect();
     let used: std::collections::BTreeSet<u64> = rig.settings_used.iter().copied().collect();
-    assert_eq!(seen, used, "every setting ran on some records, and no other");
+    assert_eq!(
+        seen, used,
+        "every setting ran on some records, and no other"
+    );
 
     assert_eq!(summary["records_in"].as_u64(), Some(total));
     assert_eq!(summary["written"].as_u64(), Some(total));
@@ -101,9 +107,15 @@ fn twenty_one_swaps_through_three_triggers_lose_nothing_and_run_nothing_twice() 
     balanced(&summary);
     // The summary lists every version that ran, and they add up.
     let plugins = summary["plugins"].as_array().unwrap();
-    let versions: Vec<u64> = plugins.iter().map(|p| p["version"].as_u64().unwrap()).collect();
+    let versions: Vec<u64> = plugins
+        .iter()
+        .map(|p| p["version"].as_u64().unwrap())
+        .collect();
     assert_eq!(versions, (1..=22).collect::<Vec<_>>());
-    let records: u64 = plugins.iter().map(|p| p["records_in"].as_u64().unwrap()).sum();
+    let records: u64 = plugins
+        .iter()
+        .map(|p| p["records_in"].as_u64().unwrap())
+        .sum();
     assert_eq!(records, total);
 }
 
@@ -138,7 +150,14 @@ fn refused_swaps_name_their_cause_and_change_nothing() {
         let feeder = {
             let stream = Stream::new();
             thread::spawn(move || {
-                feed(&mut stdin, &stream, 0, count, BATCH, Duration::from_millis(40));
+                feed(
+                    &mut stdin,
+                    &stream,
+                    0,
+                    count,
+                    BATCH,
+                    Duration::from_millis(40),
+                );
                 stdin
             })
         };
@@ -149,12 +168,40 @@ fn refused_swaps_name_their_cause_and_change_nothing() {
             let before = sluice.records_in("add-fields");
             let chaos = std::fs::read(plugin("chaos")).unwrap();
             let cases: [(&str, &str, &[u8], &str); 5] = [
-                ("PUT", "/plugins/add-fields", b"not a component", "not a valid sluice:filter@1 component"),
+                (
+                    "PUT",
+                    "/plugins/add-fields",
+                    b"not a component",
+                    "not a valid sluice:filter@1 component",
+                ),
                 // The smallest valid component: it exports nothing.
-                ("PUT", "/plugins/add-fields", b"\0asm\x0d\x00\x01\x00", "not a valid sluice:filter@1 component"),
-                ("PUT", &format!("/plugins/add-fields?config={}", percent_encoded(r#"{"trap_in_init":true}"#)), &chaos, "init failed"),
-                ("PUT", "/plugins/add-fields/config", br#"{"fields": {}}"#, "names no field"),
-                ("PUT", "/plugins/add-fields/config", br#"{"fields": {"plugin_version": 7}}"#, "fails its fixtures"),
+                (
+                    "PUT",
+                    "/plugins/add-fields",
+                    b"\0asm\x0d\x00\x01\x00",
+                    "not a valid sluice:filter@1 component",
+                ),
+                (
+                    "PUT",
+                    &format!(
+                        "/plugins/add-fields?config={}",
+                        percent_encoded(r#"{"trap_in_init":true}"#)
+                    ),
+                    &chaos,
+                    "init failed",
+                ),
+                (
+                    "PUT",
+                    "/plugins/add-fields/config",
+                    br#"{"fields": {}}"#,
+                    "names no field",
+                ),
+                (
+                    "PUT",
+                    "/plugins/add-fields/config",
+                    br#"{"fields": {"plugin_version": 7}}"#,
+                    "fails its fixtures",
+                ),
             ];
             for (method, path, body, cause) in cases {
                 let (status, answer) = sluice.request(method, path, body);
@@ -171,7 +218,10 @@ fn refused_swaps_name_their_cause_and_change_nothing() {
                 sluice.records_in("add-fields") > before
             });
             let log = sluice.log();
-            assert!(log.contains("swap refused") && log.contains("names no field"), "{log}");
+            assert!(
+                log.contains("swap refused") && log.contains("names no field"),
+                "{log}"
+            );
         }
         drop(feeder.join().unwrap());
         let (status, summary) = sluice.finish();
@@ -185,7 +235,10 @@ fn refused_swaps_name_their_cause_and_change_nothing() {
     };
     let (out, dead) = run(true);
     let (reference_out, reference_dead) = run(false);
-    assert!(out == reference_out, "the output differs from a run without the attempts");
+    assert!(
+        out == reference_out,
+        "the output differs from a run without the attempts"
+    );
     assert_eq!(dead, reference_dead);
     assert_eq!(stream.len(), 1783);
 }
@@ -217,10 +270,18 @@ fn rollback_in_one_call_restores_the_previous_version() {
         "/plugins/add-fields/config",
         br#"{"fields": {"plugin_version": 2}}"#,
     );
-    assert_eq!((status, answer["version"].as_u64()), (200, Some(2)), "{answer}");
+    assert_eq!(
+        (status, answer["version"].as_u64()),
+        (200, Some(2)),
+        "{answer}"
+    );
     step(&sluice, &mut stdin);
     let (status, answer) = sluice.request("POST", "/plugins/add-fields/rollback", b"");
-    assert_eq!((status, answer["version"].as_u64()), (200, Some(1)), "{answer}");
+    assert_eq!(
+        (status, answer["version"].as_u64()),
+        (200, Some(1)),
+        "{answer}"
+    );
     let live = sluice.plugin("add-fields");
     assert_eq!(live["settings"]["fields"]["plugin_version"], 1, "{live}");
     step(&sluice, &mut stdin);
@@ -242,7 +303,10 @@ fn rollback_in_one_call_restores_the_previous_version() {
     let order: Vec<u64> = runs.iter().map(|(v, _)| *v).collect();
     assert_eq!(order, [1, 2, 1], "{runs:?}");
     // Each step's records were all through before the next change.
-    assert_eq!(runs.iter().map(|(_, n)| *n).collect::<Vec<_>>(), [512, 512, 512]);
+    assert_eq!(
+        runs.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
+        [512, 512, 512]
+    );
 }
 
 #[test]
@@ -252,10 +316,7 @@ fn a_shadow_reports_exactly_the_records_it_would_change_and_changes_none() {
     // Tweets without a top-level `possibly_sensitive`: the ones the
     // candidate (which adds it unless present) treats differently.
     let lacking = (0..count)
-        .filter(|seq| {
-            let doc: Value = serde_json::from_slice(stream.template(*seq)).unwrap();
-            doc.get("possibly_sensitive").is_none()
-        })
+        .filter(|seq| stream.tweet(*seq).get("possibly_sensitive").is_none())
         .count() as u64;
     assert!(lacking > 0 && lacking < count, "{lacking} of {count}");
 
@@ -269,10 +330,14 @@ fn a_shadow_reports_exactly_the_records_it_would_change_and_changes_none() {
         );
         let mut sluice = Sluice::start(dir.path(), &config, true);
         if shadow {
-            let settings = r#"{"fields":{"plugin_version":1,"possibly_sensitive":false},"overwrite":false}"#;
+            let settings =
+                r#"{"fields":{"plugin_version":1,"possibly_sensitive":false},"overwrite":false}"#;
             let query = percent_encoded(settings);
-            let (status, answer) =
-                sluice.request("POST", &format!("/plugins/add-fields/shadow?config={query}"), b"");
+            let (status, answer) = sluice.request(
+                "POST",
+                &format!("/plugins/add-fields/shadow?config={query}"),
+                b"",
+            );
             assert_eq!(status, 200, "{answer}");
         }
         let mut stdin = sluice.stdin.take().unwrap();
@@ -286,7 +351,11 @@ fn a_shadow_reports_exactly_the_records_it_would_change_and_changes_none() {
             let report = &view["report"];
             assert_eq!(report["records_seen"].as_u64(), Some(count), "{report}");
             assert_eq!(report["differing"].as_u64(), Some(lacking), "{report}");
-            assert_eq!(report["differing_bytes"].as_u64(), Some(lacking), "{report}");
+            assert_eq!(
+                report["differing_bytes"].as_u64(),
+                Some(lacking),
+                "{report}"
+            );
             assert_eq!(report["faults"], 0);
             let examples = report["examples"].as_array().unwrap();
             assert_eq!(examples.len(), 10);
@@ -338,15 +407,23 @@ fn a_version_that_traps_on_every_record_is_rolled_back_by_itself() {
 
     // Version 2 traps on every tweet there is.
     let ids: Vec<String> = (0..stream.len() as u64)
-        .map(|seq| {
-            let doc: Value = serde_json::from_slice(stream.template(seq)).unwrap();
-            doc["id_str"].as_str().unwrap().to_owned()
-        })
+        .map(|seq| stream.tweet(seq)["id_str"].as_str().unwrap().to_owned())
         .collect();
     let settings = serde_json::json!({ "trap_on": ids }).to_string();
     let (status, answer) = sluice.request("PUT", "/plugins/chaos/config", settings.as_bytes());
-    assert_eq!((status, answer["version"].as_u64()), (200, Some(2)), "{answer}");
-    feed(&mut stdin, &stream, 8 * BATCH, 3000, BATCH, Duration::from_millis(20));
+    assert_eq!(
+        (status, answer["version"].as_u64()),
+        (200, Some(2)),
+        "{answer}"
+    );
+    feed(
+        &mut stdin,
+        &stream,
+        8 * BATCH,
+        3000,
+        BATCH,
+        Duration::from_millis(20),
+    );
     wait_for("rolled back to version 1", Duration::from_secs(60), || {
         sluice.version("chaos") == 1
     });
@@ -354,7 +431,10 @@ fn a_version_that_traps_on_every_record_is_rolled_back_by_itself() {
     let log = sluice.log();
     let (status, summary) = sluice.finish();
     assert!(status.success(), "{status}");
-    assert!(log.contains("plugin rolled back") && log.contains("faults in its first"), "{log}");
+    assert!(
+        log.contains("plugin rolled back") && log.contains("faults in its first"),
+        "{log}"
+    );
 
     // Counts balance: what version 2 trapped on is dead-lettered, naming it.
     balanced(&summary);
@@ -369,7 +449,12 @@ fn a_version_that_traps_on_every_record_is_rolled_back_by_itself() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["version"].as_u64().unwrap(), p["faults"].as_u64().unwrap()))
+        .map(|p| {
+            (
+                p["version"].as_u64().unwrap(),
+                p["faults"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(by_version.get(&1), Some(&0));
     assert_eq!(by_version.get(&2), Some(&(dead.len() as u64)));
@@ -395,7 +480,11 @@ fn sighup_refuses_a_changed_sink_naming_the_key() {
     assert_eq!(sluice.version("add-fields"), 1, "nothing changed");
 
     // Back to the running sink: the plugin change alone is applied.
-    replace_file(&config, text.replace("plugin_version = 1", "plugin_version = 2").as_bytes());
+    replace_file(
+        &config,
+        text.replace("plugin_version = 1", "plugin_version = 2")
+            .as_bytes(),
+    );
     let (status, answer) = sluice.request("POST", "/reload", b"");
     assert_eq!(status, 200, "{answer}");
     assert_eq!(sluice.version("add-fields"), 2);

@@ -33,7 +33,9 @@ fn median(values: &mut [f64]) -> f64 {
 /// The longest gap between output reads inside `[from, to]`, in ms.
 fn longest_gap(reads: &[Instant], from: Instant, to: Instant) -> f64 {
     let inside: Vec<&Instant> = reads.iter().filter(|t| **t >= from && **t <= to).collect();
-    let mut longest = inside.first().map_or(0.0, |first| (**first - from).as_secs_f64());
+    let mut longest = inside
+        .first()
+        .map_or(0.0, |first| (**first - from).as_secs_f64());
     for pair in inside.windows(2) {
         longest = f64::max(longest, (*pair[1] - *pair[0]).as_secs_f64());
     }
@@ -56,7 +58,10 @@ fn hot_swap_figures() {
         "",
     ))
     .unwrap()
-    .replace("type = \"ndjson\"\npath = \"out.ndjson\"", "type = \"stdout\"");
+    .replace(
+        "type = \"ndjson\"\npath = \"out.ndjson\"",
+        "type = \"stdout\"",
+    );
     let config = dir.join("bench.toml");
     std::fs::write(&config, text).unwrap();
     let mut sluice = Sluice::start_with(dir, &config, true, Stdio::piped());
@@ -126,7 +131,8 @@ fn hot_swap_figures() {
             let next = began + Duration::from_secs(second);
             thread::sleep(next.saturating_duration_since(Instant::now()));
         }
-        swapping_rate.push((fed.load(Ordering::Relaxed) - start) as f64 / began.elapsed().as_secs_f64());
+        swapping_rate
+            .push((fed.load(Ordering::Relaxed) - start) as f64 / began.elapsed().as_secs_f64());
     }
 
     // PUT to promotion: new builds compile cold; the same bytes again come
@@ -153,10 +159,17 @@ fn hot_swap_figures() {
     reader.join().unwrap();
     assert!(status.success());
     let max = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
-    println!("hot swap figures ({} swaps, {} records)", version - 1, summary["records_in"]);
+    println!(
+        "hot swap figures ({} swaps, {} records)",
+        version - 1,
+        summary["records_in"]
+    );
     println!(
         "longest output pause around a swap: median {:.1} ms, max {:.1} ms (same windows without a swap: median {:.1} ms, max {:.1} ms)",
-        median(&mut around_swap.clone()), max(&around_swap), median(&mut quiet.clone()), max(&quiet)
+        median(&mut around_swap.clone()),
+        max(&around_swap),
+        median(&mut quiet.clone()),
+        max(&quiet)
     );
     println!(
         "throughput: {:.0} records/s without swaps, {:.0} with one swap per second (ratio {:.3})",
@@ -166,6 +179,9 @@ fn hot_swap_figures() {
     );
     println!(
         "PUT to promotion: cold compile median {:.1} ms (max {:.1}), from the compile cache median {:.1} ms (max {:.1})",
-        median(&mut cold.clone()), max(&cold), median(&mut cached.clone()), max(&cached)
+        median(&mut cold.clone()),
+        max(&cold),
+        median(&mut cached.clone()),
+        max(&cached)
     );
 }

@@ -50,8 +50,12 @@ group_id = "{GROUP}"
     let stop = Arc::new(AtomicBool::new(false));
     let produced = Arc::new(AtomicU64::new(0));
     let producer = {
-        let (broker, stream, stop, produced) =
-            (broker.clone(), stream.clone(), stop.clone(), produced.clone());
+        let (broker, stream, stop, produced) = (
+            broker.clone(),
+            stream.clone(),
+            stop.clone(),
+            produced.clone(),
+        );
         thread::spawn(move || {
             let mut seq = 0;
             while !stop.load(Ordering::Relaxed) {
@@ -77,27 +81,41 @@ group_id = "{GROUP}"
     producer.join().unwrap();
     let total = produced.load(Ordering::Relaxed);
     let out = dir.join("out.ndjson");
-    wait_for("every produced record written", Duration::from_secs(120), || {
-        lines(&out).len() as u64 >= total
-    });
+    wait_for(
+        "every produced record written",
+        Duration::from_secs(120),
+        || lines(&out).len() as u64 >= total,
+    );
     sluice.signal("TERM");
     let (status, summary) = sluice.finish();
     assert!(status.success(), "{status}");
 
     let mut by_partition: BTreeMap<u64, Vec<(u64, u64)>> = BTreeMap::new();
     for line in lines(&out) {
-        assert_eq!(line.matches("\"plugin_version\":").count(), 1, "{line:.200}");
+        assert_eq!(
+            line.matches("\"plugin_version\":").count(),
+            1,
+            "{line:.200}"
+        );
         let doc: Value = serde_json::from_str(&line).unwrap();
         let seq = doc["seq"].as_u64().unwrap();
         let version = doc["plugin_version"].as_u64().unwrap();
-        by_partition.entry(seq % PARTITIONS).or_default().push((seq, version));
+        by_partition
+            .entry(seq % PARTITIONS)
+            .or_default()
+            .push((seq, version));
     }
     let written: u64 = by_partition.values().map(|v| v.len() as u64).sum();
     assert_eq!(written, total, "each record written once");
     for (partition, records) in &by_partition {
-        let expected: Vec<u64> = (0..total).filter(|s| s % PARTITIONS == *partition).collect();
+        let expected: Vec<u64> = (0..total)
+            .filter(|s| s % PARTITIONS == *partition)
+            .collect();
         let seqs: Vec<u64> = records.iter().map(|(s, _)| *s).collect();
-        assert_eq!(seqs, expected, "partition {partition}: every record once, in order");
+        assert_eq!(
+            seqs, expected,
+            "partition {partition}: every record once, in order"
+        );
         assert!(
             records.windows(2).all(|w| w[0].1 <= w[1].1),
             "partition {partition}: versions went backwards"

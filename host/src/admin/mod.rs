@@ -233,10 +233,7 @@ async fn shadow_promote(
     shadow_end(control, params, true).await
 }
 
-async fn shadow_delete(
-    State(control): State<Arc<Control>>,
-    Path(params): Params,
-) -> Answer<Value> {
+async fn shadow_delete(State(control): State<Arc<Control>>, Path(params): Params) -> Answer<Value> {
     shadow_end(control, params, false).await
 }
 

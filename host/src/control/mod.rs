@@ -130,14 +130,13 @@ impl Control {
             };
             let mut applied = pipeline.applied.lock().expect("applied config lock");
             let (table, config) = reload::read_changes(file, applied.as_ref()).map_err(refused)?;
-            let outcome =
-                pipeline
-                    .registry
-                    .reload(&config.plugins)
-                    .map_err(|source| ControlError::Swap {
-                        pipeline: pipeline.name.clone(),
-                        source,
-                    })?;
+            let outcome = pipeline
+                .registry
+                .reload(&config.plugins)
+                .map_err(|source| ControlError::Swap {
+                    pipeline: pipeline.name.clone(),
+                    source,
+                })?;
             *applied = Some(table);
             done.insert(pipeline.name.clone(), outcome);
         }
@@ -190,9 +189,7 @@ impl Control {
         bytes: &[u8],
         settings: Option<Value>,
     ) -> Result<Promotion, ControlError> {
-        self.on_plugin(pipeline, plugin, |r| {
-            r.swap_module(plugin, bytes, settings)
-        })
+        self.on_plugin(pipeline, plugin, |r| r.swap_module(plugin, bytes, settings))
     }
 
     pub fn swap_settings(
@@ -204,7 +201,11 @@ impl Control {
         self.on_plugin(pipeline, plugin, |r| r.swap_settings(plugin, settings))
     }
 
-    pub fn rollback(&self, pipeline: Option<&str>, plugin: &str) -> Result<Promotion, ControlError> {
+    pub fn rollback(
+        &self,
+        pipeline: Option<&str>,
+        plugin: &str,
+    ) -> Result<Promotion, ControlError> {
         self.on_plugin(pipeline, plugin, |r| r.rollback(plugin, "asked for"))
     }
 
@@ -215,7 +216,9 @@ impl Control {
         bytes: Option<&[u8]>,
         settings: Option<Value>,
     ) -> Result<ShadowView, ControlError> {
-        self.on_plugin(pipeline, plugin, |r| r.shadow_start(plugin, bytes, settings))
+        self.on_plugin(pipeline, plugin, |r| {
+            r.shadow_start(plugin, bytes, settings)
+        })
     }
 
     pub fn shadow_report(
@@ -236,11 +239,14 @@ impl Control {
     }
 
     /// Every pipeline's chain, by pipeline name.
-    pub fn plugins(&self, pipeline: Option<&str>) -> Result<BTreeMap<String, ChainView>, ControlError> {
-        if let Some(wanted) = pipeline {
-            if !self.pipelines.iter().any(|p| p.name == wanted) {
-                return Err(ControlError::UnknownPipeline(wanted.to_owned()));
-            }
+    pub fn plugins(
+        &self,
+        pipeline: Option<&str>,
+    ) -> Result<BTreeMap<String, ChainView>, ControlError> {
+        if let Some(wanted) = pipeline
+            && !self.pipelines.iter().any(|p| p.name == wanted)
+        {
+            return Err(ControlError::UnknownPipeline(wanted.to_owned()));
         }
         Ok(self
             .pipelines

@@ -84,10 +84,16 @@ mod tests {
     fn names_the_first_changed_key_and_ignores_plugins() {
         let old = table("[sink]\ntype = \"ndjson\"\npath = \"a\"\n[[plugins]]\nname = \"x\"\n");
         let new = table("[sink]\ntype = \"ndjson\"\npath = \"b\"\n[[plugins]]\nname = \"y\"\n");
-        assert_eq!(first_difference("", &old, &new, true).as_deref(), Some("sink.path"));
+        assert_eq!(
+            first_difference("", &old, &new, true).as_deref(),
+            Some("sink.path")
+        );
         let only_plugins = table("[sink]\ntype = \"ndjson\"\npath = \"a\"\n");
         assert_eq!(first_difference("", &old, &only_plugins, true), None);
         let added = table("[sink]\ntype = \"ndjson\"\npath = \"a\"\n[guard]\ndepth_limit = 5\n");
-        assert_eq!(first_difference("", &old, &added, true).as_deref(), Some("guard"));
+        assert_eq!(
+            first_difference("", &old, &added, true).as_deref(),
+            Some("guard")
+        );
     }
 }

@@ -79,9 +79,7 @@ impl LiveChain {
                 }
             };
             live.shadow = match (&stage.shadow, live.shadow.take()) {
-                (Some(trial), Some(running)) if Arc::ptr_eq(trial, &running.trial) => {
-                    Some(running)
-                }
+                (Some(trial), Some(running)) if Arc::ptr_eq(trial, &running.trial) => Some(running),
                 (Some(trial), _) => ShadowStage::start(trial),
                 (None, _) => None,
             };
@@ -124,11 +122,11 @@ impl LiveStage {
         let now = stats(&self.chain);
         self.plugin.counters.add_since(&now, &self.reported);
         self.reported = now;
-        if let (Some(shadow), Some(input)) = (&mut self.shadow, shadow_input) {
-            if let Err(error) = shadow.run(input, &output, live_seconds) {
-                shadow.trial.failed(error.to_string());
-                self.shadow = None;
-            }
+        if let (Some(shadow), Some(input)) = (&mut self.shadow, shadow_input)
+            && let Err(error) = shadow.run(input, &output, live_seconds)
+        {
+            shadow.trial.failed(error.to_string());
+            self.shadow = None;
         }
         Ok(output)
     }

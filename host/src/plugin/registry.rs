@@ -25,7 +25,7 @@ use super::candidate::{Accepted, Module, Refusal, Submission, Validator, sha256_
 use super::chain::StageStats;
 use super::runtime::PluginRuntime;
 use super::shadow::{ShadowReport, ShadowTrial};
-use super::version::{ChainSpec, CounterSnapshot, INTERFACE, LiveCounters, PluginVersion, SpecStage};
+use super::version::{ChainSpec, INTERFACE, LiveCounters, PluginVersion, SpecStage};
 use crate::config::{AutoRollbackConfig, PluginConfig};
 
 /// Earlier versions kept per plugin for rollback.
@@ -118,7 +118,8 @@ pub struct PluginView {
     pub limits: LimitsView,
     pub path: Option<PathBuf>,
     pub fixtures: Option<PathBuf>,
-    pub counters: CounterSnapshot,
+    /// Its live counters (all workers), as the run summary has them.
+    pub counters: StageStats,
     /// The version a rollback would restore.
     pub previous_version: Option<u64>,
     pub shadow: Option<ShadowView>,
@@ -198,10 +199,7 @@ impl PluginRegistry {
         Ok(PluginRegistry {
             validator,
             published: Mutex::new(Published {
-                spec: Arc::new(ChainSpec {
-                    version: 1,
-                    stages,
-                }),
+                spec: Arc::new(ChainSpec { version: 1, stages }),
                 batches: 0,
             }),
             history: Mutex::new(history),
@@ -432,7 +430,7 @@ impl PluginRegistry {
             else {
                 return false;
             };
-            let counts = stage.plugin.counters.snapshot();
+            let counts = stage.plugin.counters.stage_stats(name.clone(), *number);
             let allowed = limit.max_fault_rate * limit.window_records as f64;
             if counts.faults as f64 > allowed {
                 due.push((
@@ -502,7 +500,7 @@ impl PluginRegistry {
                         "reload refused; the pipeline keeps running as it was");
                 })?;
             planned.push(Planned::New(
-                accepted,
+                Box::new(accepted),
                 settings,
                 config,
                 live.map(|s| s.shadow.clone()).unwrap_or_default(),
@@ -521,7 +519,7 @@ impl PluginRegistry {
                 Planned::Keep(stage) => stage,
                 Planned::New(accepted, settings, config, shadow) => {
                     let version = history.number(
-                        accepted,
+                        *accepted,
                         settings,
                         Some(config.path.clone()),
                         config.fixtures.clone(),
@@ -535,8 +533,7 @@ impl PluginRegistry {
                 }
             })
             .collect();
-        if promoted.is_empty() && outcome.removed.is_empty() && spec.stages.len() == plugins.len()
-        {
+        if promoted.is_empty() && outcome.removed.is_empty() && spec.stages.len() == plugins.len() {
             outcome.chain_version = spec.version;
             return Ok(outcome);
         }
@@ -556,12 +553,17 @@ impl PluginRegistry {
                 from_batch,
                 from_cache: version.plugin.compile_time.is_zero(),
                 compile_ms: millis(version.plugin.compile_time),
-                })
+            })
             .collect();
         outcome.chain_version = chain_version;
         outcome.from_batch = Some(from_batch);
-        tracing::info!(chain_version, from_batch, promoted = outcome.promoted.len(),
-            removed = outcome.removed.len(), "plugins reloaded");
+        tracing::info!(
+            chain_version,
+            from_batch,
+            promoted = outcome.promoted.len(),
+            removed = outcome.removed.len(),
+            "plugins reloaded"
+        );
         Ok(outcome)
     }
 
@@ -661,7 +663,9 @@ impl PluginRegistry {
                     },
                     path: plugin.path.clone(),
                     fixtures: plugin.fixtures.clone(),
-                    counters: plugin.counters.snapshot(),
+                    counters: plugin
+                        .counters
+                        .stage_stats(plugin.name().clone(), plugin.version()),
                     previous_version: history.as_ref().and_then(|h| {
                         h.previous
                             .get(plugin.name())
@@ -697,7 +701,12 @@ pub struct ShadowEnded {
 
 enum Planned<'a> {
     Keep(SpecStage),
-    New(Accepted, Value, &'a PluginConfig, Option<Arc<ShadowTrial>>),
+    New(
+        Box<Accepted>,
+        Value,
+        &'a PluginConfig,
+        Option<Arc<ShadowTrial>>,
+    ),
 }
 
 fn shadow_view(trial: &ShadowTrial) -> ShadowView {

@@ -192,11 +192,14 @@ fn difference(live: &Treatment<'_>, shadow: &Treatment<'_>) -> Option<(&'static 
     match (live.rejected, shadow.rejected) {
         (Some(a), Some(b)) if a == b => return None,
         (Some(_), Some(_)) => {
-            return Some(("reason", vec![format!(
-                "live: {}, shadow: {}",
-                live.describe(),
-                shadow.describe()
-            )]));
+            return Some((
+                "reason",
+                vec![format!(
+                    "live: {}, shadow: {}",
+                    live.describe(),
+                    shadow.describe()
+                )],
+            ));
         }
         (None, None) => {}
         _ => return outcome(),

@@ -7,8 +7,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::Serialize;
-
 use super::chain::StageStats;
 use super::runtime::LoadedPlugin;
 use super::shadow::ShadowTrial;
@@ -83,19 +81,6 @@ pub struct LiveCounters {
     busy_nanos: AtomicU64,
 }
 
-/// A reading of [`LiveCounters`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct CounterSnapshot {
-    pub records_in: u64,
-    pub passed: u64,
-    pub replaced: u64,
-    pub dropped: u64,
-    pub split: u64,
-    pub rejected: u64,
-    pub faults: u64,
-    pub busy_seconds: f64,
-}
-
 impl LiveCounters {
     /// Adds what one instance counted since its `earlier` reading.
     pub fn add_since(&self, now: &StageStats, earlier: &StageStats) {
@@ -113,9 +98,12 @@ impl LiveCounters {
         self.busy_nanos.fetch_add(nanos, Ordering::Relaxed);
     }
 
-    pub fn snapshot(&self) -> CounterSnapshot {
+    /// A reading, as the run summary's entry for this version.
+    pub fn stage_stats(&self, name: Arc<str>, version: u64) -> StageStats {
         let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
-        CounterSnapshot {
+        StageStats {
+            name,
+            version,
             records_in: read(&self.records_in),
             passed: read(&self.passed),
             replaced: read(&self.replaced),
@@ -124,23 +112,6 @@ impl LiveCounters {
             rejected: read(&self.rejected),
             faults: read(&self.faults),
             busy_seconds: read(&self.busy_nanos) as f64 / 1e9,
-        }
-    }
-
-    /// The run summary's entry for this version.
-    pub fn stage_stats(&self, name: Arc<str>, version: u64) -> StageStats {
-        let s = self.snapshot();
-        StageStats {
-            name,
-            version,
-            records_in: s.records_in,
-            passed: s.passed,
-            replaced: s.replaced,
-            dropped: s.dropped,
-            split: s.split,
-            rejected: s.rejected,
-            faults: s.faults,
-            busy_seconds: s.busy_seconds,
         }
     }
 }

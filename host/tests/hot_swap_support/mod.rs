@@ -72,7 +72,8 @@ pub struct Stream {
 
 impl Stream {
     pub fn new() -> Self {
-        let text = std::fs::read_to_string(repo_root().join("data/rtweet-fixtures.ndjson")).unwrap();
+        let text =
+            std::fs::read_to_string(repo_root().join("data/rtweet-fixtures.ndjson")).unwrap();
         Stream {
             templates: text.lines().map(|l| l.as_bytes().to_vec()).collect(),
         }
@@ -84,6 +85,11 @@ impl Stream {
 
     pub fn template(&self, seq: u64) -> &[u8] {
         &self.templates[seq as usize % self.templates.len()]
+    }
+
+    /// The tweet behind record `seq`, parsed.
+    pub fn tweet(&self, seq: u64) -> Value {
+        serde_json::from_slice(self.template(seq)).unwrap()
     }
 
     pub fn record(&self, seq: u64) -> Vec<u8> {
@@ -246,11 +252,18 @@ pub const BATCH: u64 = 64;
 
 /// Writes records `from..to` of `stream` to `stdin`, `pause` after each
 /// `chunk` records.
-pub fn feed(stdin: &mut ChildStdin, stream: &Stream, from: u64, to: u64, chunk: u64, pause: Duration) {
+pub fn feed(
+    stdin: &mut ChildStdin,
+    stream: &Stream,
+    from: u64,
+    to: u64,
+    chunk: u64,
+    pause: Duration,
+) {
     let mut buffer = Vec::new();
     for seq in from..to {
         buffer.extend_from_slice(&stream.record(seq));
-        if (seq + 1 - from) % chunk == 0 || seq + 1 == to {
+        if (seq + 1 - from).is_multiple_of(chunk) || seq + 1 == to {
             stdin.write_all(&buffer).unwrap();
             buffer.clear();
             if !pause.is_zero() {
@@ -354,7 +367,7 @@ impl SwapRig {
             0 => {
                 self.setting += 1;
                 let settings = format!(r#"{{"fields":{{"plugin_version":{}}}}}"#, self.setting);
-                let (status, answer) = if swap % 2 == 0 {
+                let (status, answer) = if swap.is_multiple_of(2) {
                     self.module = 1 - self.module;
                     let path = format!("/plugins/add-fields?config={}", percent_encoded(&settings));
                     sluice.request("PUT", &path, &self.builds[self.module])
@@ -382,7 +395,10 @@ impl SwapRig {
         self.settings_used.push(self.setting);
         sluice.wait_live("add-fields", swap + 1);
         let live = sluice.plugin("add-fields");
-        assert_eq!(live["settings"]["fields"]["plugin_version"], self.setting, "{live}");
+        assert_eq!(
+            live["settings"]["fields"]["plugin_version"], self.setting,
+            "{live}"
+        );
         assert_eq!(live["previous_version"], swap, "{live}");
     }
 }
