@@ -246,12 +246,7 @@ fn refused_swaps_name_their_cause_and_change_nothing() {
 #[test]
 fn rollback_in_one_call_restores_the_previous_version() {
     let dir = tempfile::tempdir().unwrap();
-    let config = pipeline_file(
-        dir.path(),
-        STDIN,
-        &add_fields_table(&plugin("add-fields"), "{ plugin_version = 1 }", ""),
-        "",
-    );
+    let config = add_fields_pipeline(dir.path());
     let mut sluice = Sluice::start(dir.path(), &config, true);
     let stream = Stream::new();
     let mut stdin = sluice.stdin.take().unwrap();
@@ -322,12 +317,7 @@ fn a_shadow_reports_exactly_the_records_it_would_change_and_changes_none() {
 
     let run = |shadow: bool| {
         let dir = tempfile::tempdir().unwrap();
-        let config = pipeline_file(
-            dir.path(),
-            STDIN,
-            &add_fields_table(&plugin("add-fields"), "{ plugin_version = 1 }", ""),
-            "",
-        );
+        let config = add_fields_pipeline(dir.path());
         let mut sluice = Sluice::start(dir.path(), &config, true);
         if shadow {
             let settings =
@@ -465,8 +455,7 @@ fn a_version_that_traps_on_every_record_is_rolled_back_by_itself() {
 #[test]
 fn sighup_refuses_a_changed_sink_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    let table = add_fields_table(&plugin("add-fields"), "{ plugin_version = 1 }", "");
-    let config = pipeline_file(dir.path(), STDIN, &table, "");
+    let config = add_fields_pipeline(dir.path());
     let sluice = Sluice::start(dir.path(), &config, true);
     let text = std::fs::read_to_string(&config).unwrap();
     let changed = text

@@ -306,6 +306,12 @@ commit_interval_ms = 100
     path
 }
 
+/// stdin through the shipped add-fields, setting `plugin_version = 1`.
+pub fn add_fields_pipeline(dir: &Path) -> PathBuf {
+    let table = add_fields_table(&plugin("add-fields"), "{ plugin_version = 1 }", "");
+    pipeline_file(dir, STDIN, &table, "")
+}
+
 /// An add-fields plugin table.
 pub fn add_fields_table(path: &Path, fields: &str, extra: &str) -> String {
     format!(
