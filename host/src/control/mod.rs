@@ -45,16 +45,6 @@ pub enum ControlError {
     Reload { pipeline: String, reason: String },
 }
 
-impl ControlError {
-    /// The registry's own error, when there is one.
-    pub fn swap_error(&self) -> Option<&SwapError> {
-        match self {
-            ControlError::Swap { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
-
 /// One running pipeline as the control handle sees it.
 pub struct PipelineControl {
     pub name: String,
