@@ -15,6 +15,7 @@ demo: plugins
 
 test: plugins examples broker
 	$(CARGO) test --release --workspace --no-fail-fast
+	tests/es-server/python/run.sh
 
 plugins: wasm-target
 	$(CARGO) build --profile wasm --target $(WASM_TARGET) $(addprefix -p ,$(PLUGINS))

@@ -71,17 +71,17 @@ class Reference:
     def __init__(self, name, python, parse):
         self.name, self.python, self.parse = name, python, parse
 
-    def command(self, args, group):
+    def commands(self, args, group):
         command = [self.python, HERE / "consume.py", "--brokers", args.brokers,
                    "--topic", args.topic, "--group", group]
         if self.parse:
             command.append("--parse")
         for key, value in args.settings:
             command += ["--set", f"{key}={value}"]
-        return command
+        return [command]
 
-    def result(self, stdout, _group):
-        report = json.loads(stdout.strip().splitlines()[-1])
+    def result(self, stdouts, _group):
+        report = json.loads(stdouts[0].strip().splitlines()[-1])
         if report["parse_errors"]:
             raise BenchError(f"{self.name}: {report['parse_errors']} records are not JSON")
         return {"records": report["records"], "bytes": report["bytes"],
@@ -89,12 +89,18 @@ class Reference:
 
 
 class Sluice:
-    def __init__(self, name, binary, chain):
-        self.name, self.binary, self.chain = name, binary, chain
+    """`processes` sluice processes in one consumer group, started together;
+    each ends once its partitions are read to the end."""
 
-    def command(self, args, group):
-        slug = self.name.split()[1]
-        config = OUT / f"sluice-{slug}.toml"
+    def __init__(self, name, slug, binary, chain, processes=1):
+        self.name, self.slug, self.binary, self.chain = name, slug, binary, chain
+        self.processes = processes
+
+    def summary_path(self, process):
+        return OUT / f"summary-{self.slug}-{process}.json"
+
+    def commands(self, args, group):
+        config = OUT / f"sluice-{self.slug}.toml"
         config.write_text(f"""[source]
 type = "kafka"
 brokers = [{json.dumps(args.brokers)}]
@@ -108,31 +114,47 @@ settings = {{ {toml_settings(args.settings)} }}
 type = "null"
 
 [dead_letter]
-path = {json.dumps(str(OUT / f"dead-letter-{slug}.ndjson"))}
+path = {json.dumps(str(OUT / f"dead-letter-{self.slug}.ndjson"))}
 """)
-        return [self.binary, "run", "--config", config,
-                "--summary-json", OUT / f"summary-{slug}.json"]
+        return [[self.binary, "run", "--config", config,
+                 "--summary-json", self.summary_path(process)]
+                for process in range(self.processes)]
 
-    def result(self, _stdout, _group):
-        summary = json.loads((OUT / f"summary-{self.name.split()[1]}.json").read_text())
-        return {"records": summary["records_in"], "bytes": summary["bytes_in"],
-                "seconds": summary["elapsed_seconds"], "stages": summary["stages"],
-                "written": summary["written"], "dropped": summary["dropped"],
-                "dead_lettered": summary["dead_lettered"]}
+    def result(self, _stdouts, _group):
+        summaries = [json.loads(self.summary_path(process).read_text())
+                     for process in range(self.processes)]
+        total = lambda key: sum(summary[key] for summary in summaries)
+        # Records of partitions revoked in flight are read again by their new
+        # owner, so they count once, there.
+        return {"records": total("records_in") - total("handed_back"),
+                "bytes": total("bytes_in"),
+                "seconds": max(summary["elapsed_seconds"] for summary in summaries),
+                "stages": {stage: sum(summary["stages"][stage] for summary in summaries)
+                           for stage in summaries[0]["stages"]},
+                "written": total("written"), "dropped": total("dropped"),
+                "dead_lettered": total("dead_lettered")}
 
 
 def measure(consumer, args, group):
-    command = [str(c) for c in consumer.command(args, group)]
+    commands = [[str(c) for c in command] for command in consumer.commands(args, group)]
     cpu_before, broker_before = children_cpu(), process_cpu(args.broker_pid)
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    # Output to files, not pipes: with several processes a full pipe would
+    # stall one while this waits on another.
+    logs = [(OUT / f"process-{i}.out", OUT / f"process-{i}.err") for i in range(len(commands))]
+    running = []
+    for command, (out, err) in zip(commands, logs):
+        with open(out, "w") as stdout, open(err, "w") as stderr:
+            running.append(subprocess.Popen(command, cwd=REPO, stdout=stdout, stderr=stderr))
+    codes = [process.wait() for process in running]
     process_seconds = time.perf_counter() - started
     cpu = children_cpu() - cpu_before
     broker_cpu = process_cpu(args.broker_pid) - broker_before
-    if done.returncode != 0:
-        raise BenchError(f"{consumer.name} failed ({done.returncode}): {' '.join(command)}\n"
-                         f"{done.stderr[-4000:]}")
-    result = consumer.result(done.stdout, group)
+    for command, code, (_, err) in zip(commands, codes, logs):
+        if code != 0:
+            raise BenchError(f"{consumer.name} failed ({code}): {' '.join(command)}\n"
+                             f"{err.read_text()[-4000:]}")
+    result = consumer.result([out.read_text() for out, _ in logs], group)
     if result["records"] != args.records:
         raise BenchError(f"{consumer.name} (group {group}) saw {result['records']} records, "
                          f"{args.records} were produced")
@@ -196,8 +218,10 @@ def main():
     consumers = [
         Reference("confluent-kafka", sys.executable, parse=False),
         Reference("confluent-kafka + orjson.loads", sys.executable, parse=True),
-        Sluice("sluice none -> null", args.sluice, ""),
-        Sluice("sluice default -> null", args.sluice, DEFAULT_CHAIN),
+        Sluice("sluice none -> null", "none", args.sluice, ""),
+        Sluice("sluice default -> null", "default", args.sluice, DEFAULT_CHAIN),
+        Sluice("2 x sluice default -> null, one group", "default-x2", args.sluice,
+               DEFAULT_CHAIN, processes=2),
     ]
     tag = f"{os.getpid()}-{int(time.time())}"
     # One unmeasured round: page cache, Python's imports, the plugin compile cache.

@@ -26,7 +26,11 @@ STORAGE="${STORAGE:-memory}"
 # in its read stage and ran at a third of its rate with 10 ms. The two queue limits are the
 # ones Sluice's Kafka source sets by default. Every consumer gets the same
 # settings, so only the code around librdkafka differs.
-KAFKA_SETTINGS="${KAFKA_SETTINGS:-fetch.wait.max.ms=10 fetch.queue.backoff.ms=10 queued.max.messages.kbytes=16384 queued.min.messages=20000}"
+# nisshi answers a group's first JoinGroup only after about half the session
+# timeout (measured: ~23 s with librdkafka's 45 s default, ~3 s with 6 s), and
+# a follower of a group of two waited a further session timeout for its
+# assignment, so every consumer gets the 6 s the tests use.
+KAFKA_SETTINGS="${KAFKA_SETTINGS:-fetch.wait.max.ms=10 fetch.queue.backoff.ms=10 queued.max.messages.kbytes=16384 queued.min.messages=20000 session.timeout.ms=6000 heartbeat.interval.ms=500}"
 
 out="$repo/target/bench/kafka"
 venv="$out/venv"

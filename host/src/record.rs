@@ -14,6 +14,23 @@ pub struct Origin {
     /// Line number (1-based) in a file, position in a `statuses` array, or
     /// the Kafka offset.
     pub offset: u64,
+    /// The record as it entered Sluice, kept once a stage has changed its
+    /// bytes (unwrapped, replaced or split by a plugin), so that a dead
+    /// letter from any later stage still holds what came in. `None` while
+    /// the bytes are still the ones read.
+    pub original: Option<Arc<Vec<u8>>>,
+}
+
+impl Origin {
+    /// The origin of a record whose current bytes, `entered`, are about to
+    /// be replaced: keeps them as the original unless an earlier stage
+    /// already kept the bytes as read.
+    pub fn entered_as(mut self, entered: Vec<u8>) -> Self {
+        if self.original.is_none() {
+            self.original = Some(Arc::new(entered));
+        }
+        self
+    }
 }
 
 /// Bytes as the source produced them, not yet checked.
@@ -32,6 +49,17 @@ pub struct Document {
     /// a `_bulk` sink need not parse it again; `None` until then, and after
     /// anything changes the bytes.
     pub address: Option<BulkAddress>,
+    pub operation: Operation,
+}
+
+/// What the sink does with a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    /// Write it (a `_bulk` `index` action, a line in a file).
+    Index,
+    /// Remove the tweet with this id: the stream's `delete` notice, whose
+    /// bytes are the document. It skips the plugins and the guard.
+    Delete { id: String },
 }
 
 impl Document {
@@ -40,7 +68,20 @@ impl Document {
             origin,
             bytes,
             address: None,
+            operation: Operation::Index,
         }
+    }
+
+    /// A delete notice for the tweet `id`; `bytes` is the notice.
+    pub fn delete(origin: Origin, bytes: Vec<u8>, id: String) -> Self {
+        Document {
+            operation: Operation::Delete { id },
+            ..Document::new(origin, bytes)
+        }
+    }
+
+    pub fn is_delete(&self) -> bool {
+        matches!(self.operation, Operation::Delete { .. })
     }
 }
 
@@ -77,4 +118,17 @@ pub struct DeadLetter {
     pub reason: String,
     /// The bytes as they entered the stage that refused them.
     pub bytes: Vec<u8>,
+}
+
+impl DeadLetter {
+    /// The record as it entered Sluice, byte for byte: what a replay needs.
+    pub fn original(&self) -> &[u8] {
+        self.origin.original.as_deref().unwrap_or(&self.bytes)
+    }
+
+    /// The bytes the refusing stage saw, when they differ from the
+    /// original (a plugin's output refused by the guard or the sink).
+    pub fn refused(&self) -> Option<&[u8]> {
+        self.origin.original.as_ref().map(|_| self.bytes.as_slice())
+    }
 }

@@ -385,3 +385,100 @@ fn gzip_bodies_fit_where_plain_ones_are_refused_as_too_large() {
     assert!(run(false) > 0, "plain 512 KiB bodies should be refused");
     assert_eq!(run(true), 0, "gzipped bodies fit");
 }
+
+#[test]
+fn tweets_whose_id_elasticsearch_refuses_are_dead_lettered_before_sending() {
+    let server = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    let mut tweets = common::search_api_tweets();
+    // One tweet's id_str is empty, another's is 600 bytes: Elasticsearch
+    // fails the first item, and the second fails the whole `_bulk` request.
+    tweets[10]["id_str"] = serde_json::json!("");
+    let long_id = "7".repeat(600);
+    tweets[20]["id_str"] = serde_json::json!(long_id);
+    let lines: Vec<Vec<u8>> = tweets
+        .iter()
+        .map(|t| serde_json::to_vec(t).unwrap())
+        .collect();
+    let input = dir.path().join("tweets.ndjson");
+    write_ndjson(&input, &lines);
+    let toml = pipeline(&[&input], "", &server.url(), "ids", "", "");
+    let summary = run_pipeline(&toml, dir.path()).unwrap();
+    assert!(summary.is_balanced(), "{summary}");
+    assert_eq!(
+        (summary.records_in, summary.written, summary.dead_lettered),
+        (100, 98, 2),
+        "{summary}"
+    );
+
+    let dead = dead_letters(dir.path());
+    assert_eq!(dead.len(), 2);
+    let by_id = |id: &str| {
+        dead.iter()
+            .find(|d| {
+                let original: Value =
+                    serde_json::from_str(d["original"].as_str().unwrap()).unwrap();
+                original["id_str"] == id
+            })
+            .unwrap_or_else(|| panic!("no dead letter for id_str {id:?}: {dead:?}"))
+    };
+    let empty = by_id("");
+    assert_eq!(empty["stage"], "sink");
+    assert_eq!(
+        empty["reason"],
+        "`id_str` is empty: if _id is specified it must not be empty"
+    );
+    let long = by_id(&long_id);
+    assert_eq!(long["stage"], "sink");
+    assert_eq!(
+        long["reason"],
+        format!(
+            "`id_str` is too long for _id: id [{long_id}] is too long, must be no longer than 512 bytes but was: 600"
+        )
+    );
+
+    // Neither was sent: the server saw the 98 others and refused none.
+    let kept: HashSet<&str> = tweets
+        .iter()
+        .filter_map(|t| t["id_str"].as_str())
+        .filter(|id| !id.is_empty() && id.len() <= 512)
+        .collect();
+    let stats = server.stats();
+    assert_eq!(stats.bulk_items.get(&400), None);
+    assert_eq!(stats.bulk_items.values().sum::<u64>(), 98);
+    assert_eq!(count(&server.url(), "ids"), kept.len() as u64);
+}
+
+#[test]
+fn a_tweet_with_an_empty_field_name_is_dead_lettered_with_elasticsearchs_reason() {
+    let server = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    let mut tweets = common::search_api_tweets();
+    tweets[30]["user"][""] = serde_json::json!("no name");
+    let refused = tweets[30]["id_str"].as_str().unwrap().to_owned();
+    let lines: Vec<Vec<u8>> = tweets
+        .iter()
+        .map(|t| serde_json::to_vec(t).unwrap())
+        .collect();
+    let input = dir.path().join("tweets.ndjson");
+    write_ndjson(&input, &lines);
+    let toml = pipeline(&[&input], "", &server.url(), "names", "", "");
+    let summary = run_pipeline(&toml, dir.path()).unwrap();
+    assert!(summary.is_balanced(), "{summary}");
+    assert_eq!(
+        (summary.written, summary.dead_lettered),
+        (99, 1),
+        "{summary}"
+    );
+    let dead = dead_letters(dir.path());
+    let reason = dead[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with(
+            "elasticsearch rejected the document, status 400, document_parsing_exception: [1:"
+        ) && reason.contains("failed to parse: field name cannot be an empty string"),
+        "{reason}"
+    );
+    let original: Value = serde_json::from_str(dead[0]["original"].as_str().unwrap()).unwrap();
+    assert_eq!(original["id_str"], refused.as_str());
+    assert_eq!(count(&server.url(), "names"), 99);
+}

@@ -245,7 +245,11 @@ fn every_language_refuses_a_misspelt_key_by_name() {
     for language in LANGUAGES {
         match PluginInstance::new(&load(language, r#"{"lnags": ["en"]}"#)) {
             Err(PluginError::InitRefused { reason, .. }) => {
-                assert_eq!(reason, "unknown config key: lnags", "{language}")
+                assert_eq!(
+                    reason,
+                    "invalid plugin config at `lnags`: unknown field `lnags`, expected `langs`",
+                    "{language}"
+                )
             }
             Err(other) => panic!("{language}: {other}"),
             Ok(_) => panic!("{language} accepted a misspelt key"),

@@ -115,18 +115,18 @@ fn a_reject_is_checked_by_its_reason() {
     assert!(!output.status.success(), "{text}");
     assert!(
         text.contains(
-            "    rejected with \"not a tweet: no string `id_str` (top-level keys: delete)\", \
-             which does not contain \"not a tweet: no string `id_str` (top-level keys: limit)\""
+            "    rejected with \"not a tweet: no tweet format the plugin reads (top-level keys: delete)\", \
+             which does not contain \"not a tweet: no tweet format the plugin reads (top-level keys: limit)\""
         ),
         "{text}"
     );
 
-    // Under the default config the same record is dropped, not rejected.
-    std::fs::remove_file(case.path().join("config.json")).unwrap();
+    // Configured to drop non-tweets, the same record is dropped, not rejected.
+    std::fs::write(case.path().join("config.json"), r#"{"non_tweets":"drop"}"#).unwrap();
     let (output, text) = sluice_test("flatten-retweets", case.path());
     assert!(!output.status.success(), "{text}");
     assert!(
-        text.contains("    expected a reject containing \"not a tweet: no string `id_str` (top-level keys: limit)\", got a drop"),
+        text.contains("    expected a reject containing \"not a tweet: no tweet format the plugin reads (top-level keys: limit)\", got a drop"),
         "{text}"
     );
 }

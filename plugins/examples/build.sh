@@ -5,6 +5,10 @@
 # that each component exports the sluice:filter@1.0.0 world and writes the
 # interfaces it imports to target/examples/<language>.imports.txt.
 #
+# Python and JavaScript build through the SDKs' packages, which it also
+# writes to target/sdk/: the sluice-filter wheel and sdist (into the venv
+# too), and the sluice-filter npm tarball (installed into javascript/).
+#
 # Every install comes from Debian apt, PyPI or npm: CI runs this on a fresh
 # machine that reaches only the package registries.
 #
@@ -14,11 +18,13 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 EXAMPLES=$ROOT/plugins/examples
 OUT=$ROOT/target/examples
-WIT=$ROOT/guest-sdk/wit
+SDK_OUT=$ROOT/target/sdk
 
 # Pinned tool versions. The npm ones (jco 1.35.0, componentize-js 0.22.0,
-# preview2-shim 0.26.1) are pinned in javascript/package.json and its lock file.
+# preview2-shim 0.26.1) are pinned in guest-sdk/javascript/package.json and
+# javascript/package-lock.json.
 COMPONENTIZE_PY_VERSION=0.25.1
+BUILD_VERSION=1.2.2
 APT_PACKAGES=(clang lld wasi-libc libclang-rt-dev-wasm32 libjsmn-dev)
 VENV=$OUT/venv
 NODE_DIR=$EXAMPLES/javascript
@@ -64,18 +70,34 @@ install_apt() {
 }
 
 install_componentize_py() {
-  if [ "$("$VENV/bin/componentize-py" --version 2>/dev/null)" = "componentize-py $COMPONENTIZE_PY_VERSION" ]; then
-    return 0
+  if [ "$("$VENV/bin/componentize-py" --version 2>/dev/null)" != "componentize-py $COMPONENTIZE_PY_VERSION" ] ||
+    ! "$VENV/bin/python" -c "import build" 2>/dev/null; then
+    echo "installing componentize-py $COMPONENTIZE_PY_VERSION and build $BUILD_VERSION from PyPI"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --disable-pip-version-check -q "componentize-py==$COMPONENTIZE_PY_VERSION" "build==$BUILD_VERSION"
   fi
-  echo "installing componentize-py $COMPONENTIZE_PY_VERSION from PyPI"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --disable-pip-version-check -q "componentize-py==$COMPONENTIZE_PY_VERSION"
+  # The SDK as its users get it: a wheel and an sdist, the wheel installed.
+  rm -f "$SDK_OUT"/sluice_filter-*
+  "$VENV/bin/python" -m build --outdir "$SDK_OUT" "$ROOT/guest-sdk/python" >"$SDK_OUT/python-build.log" 2>&1 ||
+    { cat "$SDK_OUT/python-build.log" >&2; return 1; }
+  "$VENV/bin/pip" install --disable-pip-version-check -q --force-reinstall --no-deps "$SDK_OUT"/sluice_filter-*.whl
 }
 
 install_npm() {
+  # The SDK as its users get it: the package's tarball.
+  mkdir -p "$SDK_OUT"
+  (cd "$ROOT/guest-sdk/javascript" && npm pack --silent --pack-destination "$SDK_OUT" >/dev/null)
+  # .npmrc's install-links copies the SDK in instead of linking to it, but
+  # only when it is missing, and npm's tree breaks when one package of it is
+  # removed and installed again: a changed SDK reinstalls everything.
+  local installed=$NODE_DIR/node_modules/sluice-filter
+  local file
+  for file in package.json sluice-filter.js build.mjs preopen-root.mjs wit/filter.wit; do
+    cmp -s "$ROOT/guest-sdk/javascript/$file" "$installed/$file" || rm -rf "$NODE_DIR/node_modules"
+  done
   # `npm ls` fails when a pinned package is missing or at another version.
   (cd "$NODE_DIR" && npm ls --depth=0 >/dev/null 2>&1) && return 0
-  echo "installing jco and componentize-js from npm (package-lock.json)"
+  echo "installing sluice-filter (with jco and componentize-js) from npm (package-lock.json)"
   # Not `npm ci`: the lock leaves out optional binaries for other platforms
   # that the registry here does not serve, and `npm ci` refuses such a lock.
   # `npm install` installs exactly the locked versions and keeps the lock.
@@ -88,7 +110,8 @@ install_rust_target() {
 
 # jco runs wasm-tools as WebAssembly; preopen-root.mjs gives it the file system.
 jco() {
-  node --import "$NODE_DIR/preopen-root.mjs" "$NODE_DIR/node_modules/@bytecodealliance/jco/dist/jco.js" "$@"
+  node --import "$NODE_DIR/node_modules/sluice-filter/preopen-root.mjs" \
+    "$NODE_DIR/node_modules/@bytecodealliance/jco/dist/jco.js" "$@"
 }
 
 build_rust() {
@@ -97,27 +120,16 @@ build_rust() {
 }
 
 build_c() {
-  # A WASI preview1 reactor module (Debian's wasi-libc has no preview2
-  # target), then the reactor adapter bundled with jco turns it into a
-  # component. The bindings' filter_component_type.o carries the WIT world.
-  clang --target=wasm32-wasi -O2 -mexec-model=reactor -Wall -Wextra -Werror -s \
-    -I "$ROOT/guest-sdk/c" -I "$ROOT/guest-sdk/c/generated" \
-    -o "$OUT/c.core.wasm" \
-    "$EXAMPLES/c/filter.c" "$ROOT/guest-sdk/c/sluice_filter.c" \
-    "$ROOT/guest-sdk/c/generated/filter.c" "$ROOT/guest-sdk/c/generated/filter_component_type.o"
-  jco new "$OUT/c.core.wasm" --wasi-reactor -o "$OUT/c.wasm" >/dev/null
+  # The SDK's own build script, the one `sluice plugin new --lang c` copies.
+  "$ROOT/guest-sdk/c/build.sh" "$OUT/c.wasm" "$EXAMPLES/c/filter.c"
 }
 
 build_python() {
-  "$VENV/bin/componentize-py" -d "$WIT" -w filter componentize \
-    -p "$ROOT/guest-sdk/python" -p "$EXAMPLES/python" app -o "$OUT/python.wasm" >/dev/null
+  (cd "$EXAMPLES/python" && "$VENV/bin/python" -m sluice_filter build app -o "$OUT/python.wasm")
 }
 
 build_javascript() {
-  # http and fetch-event would import wasi:http, which the Sluice host does
-  # not link.
-  jco componentize "$EXAMPLES/javascript/filter.js" --bundle --disable http fetch-event \
-    --wit "$WIT" --world-name filter -o "$OUT/javascript.wasm" >/dev/null
+  (cd "$NODE_DIR" && npx --no-install sluice-filter-build filter.js -o "$OUT/javascript.wasm")
 }
 
 # Fails unless the component exports the filter world; records its imports.
@@ -140,7 +152,7 @@ verify() {
 
 wants rust && timed "install rust target" install_rust_target
 wants c && timed "install apt packages" install_apt
-wants python && timed "install componentize-py" install_componentize_py
+wants python && timed "install componentize-py, SDK" install_componentize_py
 # jco verifies every component, so it is installed whatever the languages.
 timed "install jco (npm)" install_npm
 

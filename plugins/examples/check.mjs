@@ -40,7 +40,7 @@ async function load(language) {
     "node",
     [
       "--import",
-      join(nodeDir, "preopen-root.mjs"),
+      join(nodeDir, "node_modules/sluice-filter/preopen-root.mjs"),
       join(nodeDir, "node_modules/@bytecodealliance/jco/dist/jco.js"),
       "transpile",
       join(out, `${language}.wasm`),
@@ -160,7 +160,7 @@ for (const config of configs) {
 // A misspelt key must be refused with its name, in every language.
 for (const language of languages) {
   const inited = init(components[language], '{"lnags": ["en"]}');
-  if (inited === "err: unknown config key: lnags") {
+  if (inited === "err: invalid plugin config at `lnags`: unknown field `lnags`, expected `langs`") {
     passed++;
   } else {
     failed++;

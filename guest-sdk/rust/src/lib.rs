@@ -1,39 +1,39 @@
 //! The Rust SDK for Sluice filter plugins.
 //!
-//! A filter is a type that implements [`Filter`]: it is built once from the
-//! plugin's config and then sees one parsed JSON document at a time. The SDK
-//! owns everything else: the batch call across the WebAssembly boundary,
-//! parsing (simd-json, in place), and serializing only the documents the
-//! filter changed.
+//! A filter is one function with an attribute. It gets each record as a
+//! read-only [`View`] of simd-json's parse (the fast path: no tree is built)
+//! and answers with a [`Verdict`]:
 //!
 //! ```ignore
 //! use sluice_sdk::prelude::*;
 //!
-//! struct KeepEnglish;
-//!
-//! impl Filter for KeepEnglish {
-//!     fn init(_config: Config) -> Result<Self, String> {
-//!         Ok(KeepEnglish)
-//!     }
-//!     fn filter<'doc>(&self, tweet: &mut Value<'doc>) -> Verdict<'doc> {
-//!         match tweet.get_str("lang") {
-//!             Some("en") => Verdict::Unchanged,
-//!             _ => Verdict::Drop,
-//!         }
+//! #[sluice_sdk::filter]
+//! fn keep_english(tweet: &View) -> Verdict {
+//!     match tweet.get_str("lang") {
+//!         Some("en") => Verdict::Unchanged,
+//!         _ => Verdict::Drop,
 //!     }
 //! }
-//!
-//! sluice_sdk::export_filter!(KeepEnglish);
 //! ```
 //!
-//! A filter that can decide without the editable document answers earlier
-//! and cheaper: [`Filter::filter_raw`] from the record's bytes,
-//! [`Filter::filter_view`] from a read-only [`View`] of the parse.
+//! Settings are a second parameter, any `serde::Deserialize` type parsed
+//! once from the plugin's table (`&Settings`, or `&mut State` for a filter
+//! that keeps state between records); a misspelt key is refused by name. A
+//! filter that edits in place takes `tweet: &mut Value` instead. See
+//! [`macro@filter`] for every form. The SDK owns everything else: the batch call
+//! across the WebAssembly boundary, parsing (simd-json, in place), and
+//! serializing only the documents the filter made.
 //!
-//! The same type runs natively through [`process_batch`], which is how plugin
-//! logic is unit-tested and benchmarked without WebAssembly.
+//! The [`Filter`] trait is the longer form of the same thing, with a hook for
+//! each of the three places a filter can answer (the raw bytes, the view, the
+//! document); the plugins in this repository use it. Both run on one core
+//! and run natively, which is how plugin logic is unit-tested without
+//! WebAssembly: [`Plugin::process`] for a function filter, [`process_batch`]
+//! for a trait filter.
 
+mod batch;
 mod config;
+mod function;
 mod outcome;
 #[doc(hidden)]
 pub mod wasm;
@@ -41,6 +41,14 @@ pub mod wasm;
 pub use config::Config;
 pub use outcome::{Outcome, Verdict};
 pub use simd_json;
+/// Makes a filter plugin of one function; see the crate's documentation.
+pub use sluice_sdk_macros::filter;
+
+/// What `#[filter]` expands to calls; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::function::{NoSettings, each_bytes, each_document, each_view};
+}
 
 /// A parsed JSON document that borrows from the record's bytes.
 pub type Value<'doc> = simd_json::BorrowedValue<'doc>;
@@ -52,7 +60,7 @@ pub type View<'tape, 'doc> = simd_json::tape::Value<'tape, 'doc>;
 
 /// Everything a filter module usually needs.
 pub mod prelude {
-    pub use crate::{Config, Filter, Outcome, Value, Verdict, View};
+    pub use crate::{Config, Filter, Outcome, Plugin, Value, Verdict, View};
     pub use simd_json::prelude::*;
     pub use simd_json::value::borrowed::Object;
 }
@@ -91,41 +99,61 @@ pub trait Filter: Sized + 'static {
     }
 }
 
+/// One instance of a plugin as the component exports it: built from its
+/// settings once, then handed batches. `#[filter]` implements it for the
+/// type it makes; [`export_filter!`] wraps a [`Filter`] in it.
+pub trait Plugin: Sized + 'static {
+    /// Builds the plugin from its table in the pipeline config. An error
+    /// refuses the plugin and is shown to the operator as is.
+    fn init(config: Config) -> Result<Self, String>;
+
+    /// One outcome per record of the batch, in order.
+    fn process(&mut self, batch: Vec<Vec<u8>>) -> Vec<Outcome>;
+}
+
+/// A [`Filter`] as a [`Plugin`]: what [`export_filter!`] exports, and how a
+/// host that links filters natively runs both kinds the same way.
+pub struct TraitPlugin<F>(F);
+
+impl<F: Filter> Plugin for TraitPlugin<F> {
+    fn init(config: Config) -> Result<Self, String> {
+        F::init(config).map(TraitPlugin)
+    }
+
+    fn process(&mut self, batch: Vec<Vec<u8>>) -> Vec<Outcome> {
+        process_batch(&self.0, batch)
+    }
+}
+
 /// Runs `filter` over a batch of records exactly as the WebAssembly export
 /// does: one outcome per record, in order.
 pub fn process_batch<F: Filter>(filter: &F, batch: Vec<Vec<u8>>) -> Vec<Outcome> {
-    // simd-json's scratch space (structural indexes, the padded input copy,
-    // unescaped strings) and the serializer's are allocated once per batch
-    // instead of per record; they grow to the largest record.
-    let mut buffers = simd_json::Buffers::new(batch.iter().map(Vec::len).max().unwrap_or(0));
-    let mut scratch = Vec::new();
-    batch
-        .into_iter()
-        .map(|record| process_record(filter, record, &mut buffers, &mut scratch))
-        .collect()
+    batch::run(&mut TraitHooks(filter), batch)
 }
 
-fn process_record<F: Filter>(
-    filter: &F,
-    mut record: Vec<u8>,
-    buffers: &mut simd_json::Buffers,
-    scratch: &mut Vec<u8>,
-) -> Outcome {
-    if let Some(outcome) = filter.filter_raw(&record) {
-        return outcome;
+/// The editable document built from a view, sharing its strings: the same
+/// tape-to-value step simd-json's `to_borrowed_value` takes. For a view
+/// filter that forwards part of a record (`Value::from(..)` covers strings
+/// and numbers; this covers objects and arrays).
+pub fn to_value<'doc>(view: View<'_, 'doc>) -> Value<'doc> {
+    simd_json::value::lazy::Value::from_tape(view).into_value()
+}
+
+struct TraitHooks<'a, F>(&'a F);
+
+impl<F: Filter> batch::Hooks for TraitHooks<'_, F> {
+    fn raw(&mut self, record: &[u8]) -> Option<Outcome> {
+        self.0.filter_raw(record)
     }
-    // simd-json parses in place and rewrites the buffer; `Pass` tells the host
-    // to reuse its own copy of the original bytes, so that is fine.
-    let parsed = match simd_json::Deserializer::from_slice_with_buffers(&mut record, buffers) {
-        Ok(parsed) => parsed,
-        Err(error) => return Outcome::Reject(format!("plugin could not parse record: {error}")),
-    };
-    if let Some(verdict) = filter.filter_view(parsed.as_value()) {
-        return Outcome::from_view_verdict(verdict, scratch);
+
+    fn view(&mut self, view: View<'_, '_>, scratch: &mut Vec<u8>) -> Option<Outcome> {
+        let verdict = self.0.filter_view(view)?;
+        Some(Outcome::from_view_verdict(verdict, scratch))
     }
-    // The same tape-to-value step simd-json's `to_borrowed_value` takes.
-    let mut doc = simd_json::value::lazy::Value::from_tape(parsed.as_value()).into_value();
-    Outcome::from_verdict(filter.filter(&mut doc), &doc, scratch)
+
+    fn document<'doc>(&mut self, doc: &mut Value<'doc>) -> Verdict<'doc> {
+        self.0.filter(doc)
+    }
 }
 
 #[cfg(test)]

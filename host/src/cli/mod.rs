@@ -2,6 +2,7 @@
 
 mod bench;
 mod plugin;
+mod plugin_new;
 mod produce;
 mod run;
 mod test;

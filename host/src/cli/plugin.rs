@@ -1,10 +1,12 @@
-//! `sluice plugin ...`: what a plugin author asks about a plugin file.
+//! `sluice plugin ...`: what a plugin author asks about a plugin file, and
+//! `sluice plugin new` (in [`super::plugin_new`]) to start one.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
+use super::plugin_new::{self, NewArgs};
 use crate::plugin::fixtures;
 use crate::plugin::inspect::{Inspection, inspect};
 
@@ -18,6 +20,9 @@ pub struct PluginArgs {
 enum PluginCommand {
     /// Interface version, exports, imports, size, compile and instance cost.
     Inspect(InspectArgs),
+    /// Write a new filter project: the filter, a setting, fixtures, a
+    /// pipeline file and a build script.
+    New(NewArgs),
 }
 
 #[derive(Debug, Args)]
@@ -32,6 +37,7 @@ struct InspectArgs {
 pub fn run(args: PluginArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         PluginCommand::Inspect(args) => run_inspect(args),
+        PluginCommand::New(args) => plugin_new::run(args).map(|()| ExitCode::SUCCESS),
     }
 }
 

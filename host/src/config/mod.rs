@@ -56,12 +56,14 @@ pub enum SourceConfig {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InputFormat {
-    /// `.json` files hold one document (a `statuses` envelope, an array, or
-    /// one tweet); anything else is NDJSON.
+    /// `.json` files hold one document (a `statuses` or `results` envelope,
+    /// a v2 `data` page, an array, or one tweet) or NDJSON; anything else is
+    /// NDJSON. Envelopes on NDJSON lines are opened too.
     #[default]
     Auto,
     Ndjson,
-    /// The search API envelope `{"statuses": [...]}`.
+    /// Every file is one search envelope: `{"statuses": [...]}`,
+    /// `{"results": [...]}` or a v2 `{"data": [...]}` page.
     Statuses,
 }
 

@@ -4,6 +4,11 @@
 //! A line holding a JSON *string* whose content is a JSON object is a common
 //! producer bug (the tweet was serialized twice). It is unwrapped or
 //! dead-lettered as configured.
+//!
+//! A stream control message (`{"delete": ...}`, `{"limit": ...}`) is
+//! recognised here ([`control`]) and leaves as a [`Decoded::Notice`].
+
+pub mod control;
 
 use crate::json::{Json, Parser, ValueType};
 
@@ -24,6 +29,12 @@ pub enum Decoded {
     /// The record was double-encoded and has been unwrapped.
     Unwrapped(Document),
     DeadLetter(DeadLetter),
+    /// A stream control message; a `delete` notice carries the delete
+    /// document for its tweet.
+    Notice {
+        kind: &'static str,
+        delete: Option<Document>,
+    },
 }
 
 impl Decoder {
@@ -46,17 +57,20 @@ impl Decoder {
                 // pays a second pass, to say where the bad bytes start.
                 let reason = match simdutf8::compat::from_utf8(&raw.bytes) {
                     Err(utf8) => format!("invalid UTF-8 (valid up to byte {})", utf8.valid_up_to()),
-                    Ok(_) => format!("malformed JSON: {error}"),
+                    Ok(_) => malformed(&raw.bytes, &error),
                 };
                 return Decoded::DeadLetter(dead_letter(raw, reason));
             }
         };
         let value = Json::root(&tape);
         match value.value_type() {
-            ValueType::Object => {
-                visit(value);
-                Decoded::Document(Document::new(raw.origin, raw.bytes))
-            }
+            ValueType::Object => match control::recognise(value) {
+                None => {
+                    visit(value);
+                    Decoded::Document(Document::new(raw.origin, raw.bytes))
+                }
+                Some(notice) => decode_notice(raw, notice),
+            },
             ValueType::String => {
                 let inner = value.text().unwrap_or_default().as_bytes().to_vec();
                 self.decode_double_encoded(raw, inner, visit)
@@ -89,7 +103,33 @@ impl Decoder {
             return Decoded::DeadLetter(dead_letter(raw, reason));
         }
         visit(value);
-        Decoded::Unwrapped(Document::new(raw.origin, inner))
+        Decoded::Unwrapped(Document::new(raw.origin.entered_as(raw.bytes), inner))
+    }
+}
+
+fn decode_notice(raw: RawRecord, notice: control::Notice) -> Decoded {
+    let kind = notice.kind();
+    match notice {
+        control::Notice::Delete(Some(id)) => Decoded::Notice {
+            kind,
+            delete: Some(Document::delete(raw.origin, raw.bytes, id)),
+        },
+        control::Notice::Delete(None) => Decoded::DeadLetter(dead_letter(
+            raw,
+            "delete notice without the id of a tweet (`delete.status.id_str`)".to_owned(),
+        )),
+        control::Notice::Other(_) => Decoded::Notice { kind, delete: None },
+    }
+}
+
+/// Why `bytes` is not JSON. simd-json finds that it is not, but its
+/// position can point past the real fault (a line cut short is reported
+/// where its structure check gave up), so the refused record, and only
+/// it, is read again by serde_json, which names the line and column.
+fn malformed(bytes: &[u8], error: &simd_json::Error) -> String {
+    match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+        Err(precise) => format!("malformed JSON: {precise}"),
+        Ok(_) => format!("malformed JSON: {error}"),
     }
 }
 

@@ -44,6 +44,8 @@ struct Outlet {
     registry: Option<Arc<PluginRegistry>>,
     before: MappingShape,
     after: MappingShape,
+    /// Where dead letters go, for the summary.
+    dead_letters_to: String,
 }
 
 impl Pipeline {
@@ -102,6 +104,7 @@ impl Pipeline {
             registry,
             before: MappingShape::new(),
             after: MappingShape::new(),
+            dead_letters_to: DeadLetterSink::describe(&config.dead_letter),
         };
         Ok(Pipeline { workers, outlet })
     }
@@ -132,9 +135,11 @@ impl Pipeline {
             (outcome, pool.finish())
         });
         outcome?;
+        summary.consumer_lag = outlet.source.lag();
         summary.before = (&outlet.before).into();
         summary.after = (&outlet.after).into();
         summary.guard = outlet.guard.stats();
+        summary.dead_letters_to = outlet.dead_letters_to.clone();
         summary.plugins = match &outlet.registry {
             Some(registry) => registry.stage_stats(),
             None => plugins,
@@ -208,6 +213,7 @@ impl Outlet {
         summary.unwrapped += processed.unwrapped;
         summary.dropped += processed.dropped;
         summary.split_added += processed.split_added;
+        summary.count_notices(&processed.notices);
         summary.stages.decode += processed.decode_seconds;
         summary.stages.plugins += processed.plugin_seconds;
         self.before.merge(&processed.shape_before);
@@ -216,9 +222,22 @@ impl Outlet {
         }
 
         let mut clock = StageClock::start();
+        let mut documents = processed.documents;
         let mut dead_letters = processed.dead_letters;
-        let mut checked = Vec::with_capacity(processed.documents.len());
-        for document in processed.documents {
+        let revoked = self.source.revoked();
+        if !revoked.is_empty() {
+            let before = documents.len() + dead_letters.len();
+            documents.retain(|document| !source::is_revoked(&revoked, &document.origin));
+            dead_letters.retain(|letter| !source::is_revoked(&revoked, &letter.origin));
+            summary.handed_back += (before - documents.len() - dead_letters.len()) as u64;
+        }
+        let mut checked = Vec::with_capacity(documents.len());
+        for document in documents {
+            if document.is_delete() {
+                // A delete carries no fields for the guard to measure.
+                checked.push(document);
+                continue;
+            }
             match self.guard.check(document, |value| self.after.add(value)) {
                 Ok(document) => checked.push(document),
                 Err(letter) => dead_letters.push(letter),

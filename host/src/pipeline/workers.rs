@@ -11,6 +11,7 @@
 //! ([`Job`]); a worker follows it ([`LiveChain`]), so a plugin swap takes
 //! effect at a batch boundary without draining anything.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::{Scope, ScopedJoinHandle};
@@ -64,6 +65,9 @@ pub struct Processed {
     pub dropped: u64,
     pub split_added: u64,
     pub unwrapped: u64,
+    /// Stream control messages by kind (`delete` included); a delete
+    /// notice's delete document is among `documents`, after the tweets.
+    pub notices: BTreeMap<&'static str, u64>,
     /// The fields of the batch as read that this worker has not reported
     /// before, for the run summary's "before" shape. Merged in batch order
     /// this equals a sequential census: a path a worker leaves out was in
@@ -100,6 +104,8 @@ impl Worker {
         let mut dead_letters = Vec::new();
         let mut documents = Vec::with_capacity(batch.len());
         let mut unwrapped = 0;
+        let mut notices = BTreeMap::new();
+        let mut deletes = Vec::new();
         for raw in batch {
             let reported = &self.reported;
             match self
@@ -112,18 +118,26 @@ impl Worker {
                     documents.push(document);
                 }
                 Decoded::DeadLetter(letter) => dead_letters.push(letter),
+                Decoded::Notice { kind, delete } => {
+                    *notices.entry(kind).or_default() += 1;
+                    deletes.extend(delete);
+                }
             }
         }
         self.reported.merge(&shape_before);
         let decoded = Instant::now();
-        let output = self.filters.run(spec.as_deref(), documents)?;
+        let mut output = self.filters.run(spec.as_deref(), documents)?;
         dead_letters.extend(output.dead_letters);
+        // Deletes skip the plugins and follow the batch's tweets, so a tweet
+        // deleted in the batch that brought it ends up deleted.
+        output.documents.append(&mut deletes);
         Ok(Processed {
             documents: output.documents,
             dead_letters,
             dropped: output.dropped,
             split_added: output.split_added,
             unwrapped,
+            notices,
             shape_before,
             decode_seconds: decoded.duration_since(started).as_secs_f64(),
             plugin_seconds: decoded.elapsed().as_secs_f64(),

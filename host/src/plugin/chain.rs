@@ -165,9 +165,9 @@ impl ChainStage {
                     next.push(Document::new(origin, bytes));
                     continue;
                 }
-                Ok(Outcome::Replace(bytes)) => {
+                Ok(Outcome::Replace(replaced)) => {
                     self.stats.replaced += 1;
-                    next.push(Document::new(origin, bytes));
+                    next.push(Document::new(origin.entered_as(bytes), replaced));
                     continue;
                 }
                 Ok(Outcome::Drop) => {
@@ -181,10 +181,11 @@ impl ChainStage {
                         0 => output.dropped += 1,
                         n => output.split_added += n as u64 - 1,
                     }
+                    let origin = origin.entered_as(bytes);
                     next.extend(
                         parts
                             .into_iter()
-                            .map(|bytes| Document::new(origin.clone(), bytes)),
+                            .map(|part| Document::new(origin.clone(), part)),
                     );
                     continue;
                 }

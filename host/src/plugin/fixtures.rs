@@ -325,6 +325,7 @@ pub fn run_case(
         source: source.clone(),
         partition: None,
         offset: i as u64,
+        original: None,
     };
     let documents = case
         .inputs

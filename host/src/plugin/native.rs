@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use sluice_sdk::{Config, Filter};
+use sluice_sdk::{Config, Plugin, TraitPlugin};
 
 use super::chain::{Chain, Guest};
 use super::{Outcome, PluginError, PluginFault};
@@ -25,9 +25,14 @@ pub fn chain(plugins: &[PluginConfig]) -> Result<Chain, PluginError> {
             let guest = match plugin.name.as_str() {
                 "identity" => Native::<identity::Identity>::start(&plugin.name, config),
                 "flatten-retweets" => {
-                    Native::<flatten_retweets::FlattenRetweets>::start(&plugin.name, config)
+                    Native::<TraitPlugin<flatten_retweets::FlattenRetweets>>::start(
+                        &plugin.name,
+                        config,
+                    )
                 }
-                "prune-fields" => Native::<prune_fields::PruneFields>::start(&plugin.name, config),
+                "prune-fields" => {
+                    Native::<TraitPlugin<prune_fields::PruneFields>>::start(&plugin.name, config)
+                }
                 other => Err(PluginError::Invalid {
                     name: other.to_owned(),
                     reason: format!("no native build (there is one of {NATIVE_FILTERS:?})"),
@@ -45,7 +50,7 @@ struct Native<F> {
     config: String,
 }
 
-impl<F: Filter + Send> Native<F> {
+impl<F: Plugin + Send> Native<F> {
     fn start(name: &str, config: String) -> Result<Box<dyn Guest>, PluginError> {
         let filter = F::init(Config::from_json(config.clone())).map_err(|reason| {
             PluginError::InitRefused {
@@ -61,11 +66,11 @@ impl<F: Filter + Send> Native<F> {
     }
 }
 
-impl<F: Filter + Send> Guest for Native<F> {
+impl<F: Plugin + Send> Guest for Native<F> {
     fn process(&mut self, batch: &[Vec<u8>]) -> Result<Vec<Outcome>, PluginFault> {
         // A WASM guest gets its own copy of every record in its memory; so
         // does the native filter, to compare like with like.
-        let outcomes = sluice_sdk::process_batch(&self.filter, batch.to_vec());
+        let outcomes = self.filter.process(batch.to_vec());
         Ok(outcomes.into_iter().map(outcome).collect())
     }
 

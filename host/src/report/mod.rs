@@ -1,9 +1,19 @@
 //! The run summary: how many records came in and how each one left, the
 //! shape of the data before and after the chain, and throughput.
 //!
-//! The balance `in + split_added = written + dropped + dead_lettered` is the
-//! pipeline's central promise; [`Summary::is_balanced`] checks it and the CLI
-//! fails a run where it does not hold.
+//! The balance `in + split_added = written + dropped + dead_lettered +
+//! notices + handed_back` is the pipeline's central promise;
+//! [`Summary::is_balanced`] checks it and the CLI fails a run where it does
+//! not hold. A stream's control messages (`limit`, `scrub_geo`, ...) leave
+//! as `notices`, counted by kind and never mixed with filter drops; a
+//! `delete` notice becomes a delete action in the sink and so counts as
+//! written (or dead-lettered).
+//! Records of Kafka partitions revoked while in flight leave as
+//! `handed_back`: their new owner reads them again.
+//!
+//! The "after" shape counts the documents handed to the sink with an index
+//! and `_id`: one the sink cannot place, or that a filter let through in
+//! `pass` mode without a tweet's fields, is not part of it.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -25,8 +35,19 @@ pub struct Summary {
     pub written: u64,
     pub dropped: u64,
     pub dead_lettered: u64,
+    /// Where dead letters went: a file (appended to) or a Kafka topic.
+    pub dead_letters_to: String,
+    /// Stream control messages other than `delete`, by kind.
+    pub notices: BTreeMap<String, u64>,
+    /// Delete notices sent to the sink as deletes of their tweets (they
+    /// count in `written`, or in `dead_lettered` when the sink refused them).
+    pub deletes: u64,
     /// Dead letters by `stage[ plugin]: reason` with details cut off.
     pub dead_letter_reasons: BTreeMap<String, u64>,
+    /// Documents and dead letters of Kafka partitions that a rebalance took
+    /// away while they were in the pipeline: not written here, because the
+    /// partition's new owner reads them again from the last commit.
+    pub handed_back: u64,
     pub before: ShapeSummary,
     pub after: ShapeSummary,
     /// Documents the guard rewrote to fit the limits.
@@ -44,6 +65,23 @@ pub struct Summary {
     pub megabytes_per_second: f64,
     /// The run was stopped (SIGINT) before its input ended.
     pub interrupted: bool,
+    /// For a Kafka source: every partition assigned at the end of the run,
+    /// after the last commit, in topic and partition order.
+    pub consumer_lag: Vec<PartitionLag>,
+}
+
+/// How far a consumer group's commit is behind the end of one partition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartitionLag {
+    pub topic: String,
+    pub partition: i32,
+    /// The group's committed offset; `None` if it has never committed one.
+    pub committed: Option<i64>,
+    /// The partition's end (the offset the next record will get).
+    pub end: i64,
+    /// Records after the commit: `end - committed` (from where the group
+    /// would start without a commit).
+    pub lag: i64,
 }
 
 /// A set of documents measured as an Elasticsearch dynamic mapping would hold
@@ -77,7 +115,27 @@ pub struct StageSeconds {
 impl Summary {
     /// Every record that entered left exactly one way.
     pub fn is_balanced(&self) -> bool {
-        self.records_in + self.split_added == self.written + self.dropped + self.dead_lettered
+        self.records_in + self.split_added
+            == self.written
+                + self.dropped
+                + self.dead_lettered
+                + self.notices_total()
+                + self.handed_back
+    }
+
+    /// Control messages that left as notices (deletes are not among them).
+    pub fn notices_total(&self) -> u64 {
+        self.notices.values().sum()
+    }
+
+    /// Adds one batch's control messages, by kind.
+    pub fn count_notices(&mut self, notices: &BTreeMap<&'static str, u64>) {
+        for (kind, count) in notices {
+            match *kind {
+                "delete" => self.deletes += count,
+                kind => *self.notices.entry(kind.to_owned()).or_default() += count,
+            }
+        }
     }
 
     pub fn count_dead_letters(&mut self, dead_letters: &[DeadLetter]) {
@@ -135,19 +193,47 @@ impl fmt::Display for Summary {
             writeln!(f, "  added by splits   {:>10}", self.split_added)?;
         }
         writeln!(f, "  written           {:>10}", self.written)?;
+        if self.deletes > 0 {
+            writeln!(
+                f,
+                "    delete notices  {:>10}   (sent as deletes of their tweets)",
+                self.deletes
+            )?;
+        }
         writeln!(f, "  dropped by filter {:>10}", self.dropped)?;
+        if !self.notices.is_empty() {
+            writeln!(f, "  stream notices    {:>10}", self.notices_total())?;
+            for (kind, count) in &self.notices {
+                writeln!(f, "    {count:>8}  {kind}")?;
+            }
+        }
         writeln!(f, "  dead-lettered     {:>10}", self.dead_lettered)?;
         for (reason, count) in &self.dead_letter_reasons {
             writeln!(f, "    {count:>8}  {reason}")?;
+        }
+        if self.dead_lettered > 0 {
+            writeln!(f, "    to {}", self.dead_letters_to)?;
+        }
+        if self.handed_back > 0 {
+            writeln!(
+                f,
+                "  handed back       {:>10}   (partitions revoked in flight)",
+                self.handed_back
+            )?;
         }
         let balance = if self.is_balanced() {
             "ok"
         } else {
             "MISMATCH: records went missing"
         };
+        let notices = if self.notices.is_empty() {
+            ""
+        } else {
+            " + notices"
+        };
         writeln!(
             f,
-            "  in + split = written + dropped + dead-lettered: {balance}"
+            "  in + split = written + dropped + dead-lettered{notices}: {balance}"
         )?;
         let guard = &self.guard;
         if guard.trimmed_documents + guard.folded_documents > 0 {
@@ -196,6 +282,14 @@ impl fmt::Display for Summary {
                 plugin.busy_seconds
             )?;
         }
+        for lag in &self.consumer_lag {
+            let committed = lag.committed.map_or("none".to_owned(), |c| c.to_string());
+            writeln!(
+                f,
+                "  consumer lag {}/{}: {} (committed {committed}, end {})",
+                lag.topic, lag.partition, lag.lag, lag.end
+            )?;
+        }
         let st = &self.stages;
         writeln!(
             f,
@@ -212,7 +306,27 @@ impl fmt::Display for Summary {
 
 #[cfg(test)]
 mod tests {
-    use super::reason_class;
+    use std::collections::BTreeMap;
+
+    use super::{Summary, reason_class};
+
+    #[test]
+    fn notices_balance_the_books_and_deletes_count_as_written() {
+        // Two tweets, a delete notice and two limit notices came in; the
+        // tweets and the delete were written.
+        let mut summary = Summary {
+            records_in: 5,
+            written: 3,
+            ..Summary::default()
+        };
+        assert!(!summary.is_balanced());
+        summary.count_notices(&BTreeMap::from([("delete", 1), ("limit", 2)]));
+        assert_eq!(summary.deletes, 1);
+        assert_eq!(summary.notices_total(), 2);
+        assert!(summary.is_balanced());
+        summary.records_in = 6;
+        assert!(!summary.is_balanced(), "a record that left no way");
+    }
 
     #[test]
     fn reason_classes_drop_per_record_details() {

@@ -1,4 +1,6 @@
-//! One document per line, to a file or standard output.
+//! One document per line, to a file or standard output. A stream's delete
+//! notice is written as its own line, as it came (on one line), so that a
+//! reader of the file can honour it.
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -37,8 +39,20 @@ impl NdjsonSink {
 impl Sink for NdjsonSink {
     fn write(&mut self, documents: Vec<Document>) -> Result<Delivery, SinkError> {
         for document in &documents {
-            self.out
-                .write_all(&document.bytes)
+            let written = if document.is_delete() {
+                // A notice cut out of a pretty-printed array spans lines;
+                // inside JSON a line break is only whitespace.
+                let line: Vec<u8> = document
+                    .bytes
+                    .iter()
+                    .copied()
+                    .filter(|b| !matches!(b, b'\n' | b'\r'))
+                    .collect();
+                self.out.write_all(&line)
+            } else {
+                self.out.write_all(&document.bytes)
+            };
+            written
                 .and_then(|()| self.out.write_all(b"\n"))
                 .map_err(|e| self.io_error(e))?;
         }

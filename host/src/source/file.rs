@@ -1,6 +1,13 @@
 //! Files and standard input: NDJSON streamed line by line, or whole `.json`
-//! documents (the search API's `{"statuses": [...]}` envelope, an array of
-//! tweets, or a single tweet).
+//! documents. Envelopes are opened into one record per tweet
+//! ([`super::envelope`]): a `.json` file's `statuses`, `results`, v2 `data`
+//! page or array, and an NDJSON line that is one of those (twarc writes one
+//! v2 page per line). A `.json` file that holds NDJSON (one document per
+//! line) is read as NDJSON.
+//!
+//! Records cut out of one line or one document share its line number as
+//! their offset; a dead letter's `original` is the tweet as it stands in the
+//! envelope (for a v2 page, wrapped with the includes it uses).
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -8,9 +15,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::Deserialize;
-use serde_json::value::RawValue;
-
+use super::envelope::{self, Opened};
 use super::{Batch, Source, SourceError};
 use crate::config::InputFormat;
 use crate::record::{Origin, RawRecord};
@@ -19,6 +24,8 @@ pub struct FileSource {
     pending: VecDeque<PathBuf>,
     format: InputFormat,
     current: Option<Reader>,
+    /// Records of an opened envelope line not yet handed out.
+    opened: VecDeque<RawRecord>,
 }
 
 enum Reader {
@@ -46,6 +53,7 @@ impl FileSource {
             pending,
             format,
             current: None,
+            opened: VecDeque::new(),
         })
     }
 
@@ -58,6 +66,7 @@ impl FileSource {
                 input: Box::new(BufReader::new(std::io::stdin())),
                 line: 0,
             }),
+            opened: VecDeque::new(),
         }
     }
 
@@ -97,6 +106,11 @@ impl Source for FileSource {
     fn next_batch(&mut self, max: usize) -> Result<Batch, SourceError> {
         let mut batch = Vec::with_capacity(max);
         while batch.len() < max {
+            if !self.opened.is_empty() {
+                let take = self.opened.len().min(max - batch.len());
+                batch.extend(self.opened.drain(..take));
+                continue;
+            }
             let exhausted = match &mut self.current {
                 None => !self.open_next()?,
                 Some(Reader::Records(records)) => {
@@ -109,7 +123,7 @@ impl Source for FileSource {
                 }
                 Some(Reader::Lines { name, input, line }) => {
                     match read_line(name, input.as_mut(), line)? {
-                        Some(record) => batch.push(record),
+                        Some(record) => self.opened.extend(open_line(record)),
                         None => self.current = None,
                     }
                     false
@@ -157,55 +171,88 @@ fn read_line(
                 source: name.clone(),
                 partition: None,
                 offset: *line,
+                original: None,
             },
             bytes,
         }));
     }
 }
 
-/// Splits one JSON document into records: the elements of a `statuses`
-/// envelope or of a top-level array, else the document itself (which decode
-/// will accept or dead-letter).
+/// The records of one NDJSON line: the line itself, or the tweets of the
+/// envelope it holds.
+fn open_line(record: RawRecord) -> Vec<RawRecord> {
+    if !envelope::may_be_envelope(&record.bytes) {
+        return vec![record];
+    }
+    match envelope::open(&record.bytes) {
+        Ok(Opened::Records(pieces)) => pieces
+            .into_iter()
+            .map(|bytes| RawRecord {
+                origin: record.origin.clone(),
+                bytes,
+            })
+            .collect(),
+        Ok(Opened::Whole) | Err(_) => vec![record],
+    }
+}
+
+/// Splits one JSON document into records: the tweets of an envelope or the
+/// elements of an array, else the document itself (which decode will accept
+/// or dead-letter). A file of several JSON documents, one per line, is read
+/// as NDJSON.
 fn split_document(
     name: &Arc<str>,
     bytes: Vec<u8>,
     format: InputFormat,
 ) -> Result<VecDeque<RawRecord>, SourceError> {
-    #[derive(Deserialize)]
-    struct Envelope<'a> {
-        #[serde(borrow)]
-        statuses: Vec<&'a RawValue>,
-    }
-    let record = |offset: usize, bytes: Vec<u8>| RawRecord {
-        origin: Origin {
-            source: name.clone(),
-            partition: None,
-            offset: offset as u64 + 1,
-        },
-        bytes,
+    let origin = |offset: u64| Origin {
+        source: name.clone(),
+        partition: None,
+        offset,
+        original: None,
     };
-    let elements = |raws: Vec<&RawValue>| {
-        raws.into_iter()
+    let opened = envelope::open(&bytes);
+    if let Err(error) = &opened
+        && holds_ndjson(&bytes, error)
+    {
+        let mut records = VecDeque::new();
+        let mut input: &[u8] = &bytes;
+        let mut line = 0;
+        while let Some(record) = read_line(name, &mut input, &mut line)? {
+            records.extend(open_line(record));
+        }
+        return Ok(records);
+    }
+    match (opened, format) {
+        (Ok(Opened::Records(pieces)), _) => Ok(pieces
+            .into_iter()
             .enumerate()
-            .map(|(i, raw)| record(i, raw.get().as_bytes().to_vec()))
-            .collect()
-    };
-    if let Ok(envelope) = serde_json::from_slice::<Envelope>(&bytes) {
-        return Ok(elements(envelope.statuses));
-    }
-    if format == InputFormat::Statuses {
-        let reason = serde_json::from_slice::<Envelope>(&bytes)
-            .err()
-            .map_or_else(String::new, |e| e.to_string());
-        return Err(SourceError::Envelope {
+            .map(|(i, bytes)| RawRecord {
+                origin: origin(i as u64 + 1),
+                bytes,
+            })
+            .collect()),
+        (Ok(Opened::Whole), InputFormat::Statuses) => Err(SourceError::Envelope {
             path: name.to_string(),
-            reason,
-        });
+            reason: "no `statuses`, `results` or v2 `data` list of tweets".into(),
+        }),
+        (Err(error), InputFormat::Statuses) => Err(SourceError::Envelope {
+            path: name.to_string(),
+            reason: error.to_string(),
+        }),
+        _ => Ok(VecDeque::from([RawRecord {
+            origin: origin(1),
+            bytes,
+        }])),
     }
-    if let Ok(array) = serde_json::from_slice::<Vec<&RawValue>>(&bytes) {
-        return Ok(elements(array));
-    }
-    Ok(VecDeque::from([record(0, bytes)]))
+}
+
+/// Whether a document that failed to parse whole is NDJSON: the parser
+/// stopped at trailing characters after a complete first line.
+fn holds_ndjson(bytes: &[u8], error: &serde_json::Error) -> bool {
+    let first_line = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    error.to_string().starts_with("trailing characters")
+        && serde_json::from_slice::<serde::de::IgnoredAny>(first_line).is_ok()
 }
 
 fn json_files_in(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {

@@ -2,14 +2,18 @@
 //! their origin; it does not parse them (that is [`crate::decode`]'s job, so a
 //! malformed record is dead-lettered instead of stopping the source).
 
+mod envelope;
 mod file;
 pub mod kafka;
 
 pub use file::FileSource;
 pub use kafka::{KafkaConfig, KafkaSource};
 
+use std::sync::Arc;
+
 use crate::config::SourceConfig;
-use crate::record::RawRecord;
+use crate::record::{Origin, RawRecord};
+use crate::report::PartitionLag;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -18,7 +22,7 @@ pub enum SourceError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{path} is not a search API envelope: {reason}")]
+    #[error("{path} is not a search API envelope (`format = \"statuses\"`): {reason}")]
     Envelope { path: String, reason: String },
     #[error("kafka: {doing}")]
     Kafka {
@@ -50,6 +54,32 @@ pub trait Source: Send {
     fn commit(&mut self) -> Result<(), SourceError> {
         Ok(())
     }
+
+    /// Partitions taken away from this process (a Kafka rebalance) whose
+    /// records handed out before may still be in the pipeline. The pipeline
+    /// drops those records instead of writing them: the partition's new
+    /// owner reads them again from the last commit. Empty until the next
+    /// [`Source::commit`] once the pipeline is empty again.
+    fn revoked(&self) -> Vec<(Arc<str>, i32)> {
+        Vec::new()
+    }
+
+    /// How far the committed position is behind the end of each partition
+    /// this source reads, for the run summary (empty for sources without
+    /// partitions).
+    fn lag(&mut self) -> Vec<PartitionLag> {
+        Vec::new()
+    }
+}
+
+/// `origin` is a record of one of the partitions `revoked` lists
+/// ([`Source::revoked`]).
+pub fn is_revoked(revoked: &[(Arc<str>, i32)], origin: &Origin) -> bool {
+    origin.partition.is_some_and(|partition| {
+        revoked
+            .iter()
+            .any(|(topic, p)| *p == partition && **topic == *origin.source)
+    })
 }
 
 pub fn from_config(config: &SourceConfig) -> Result<Box<dyn Source>, SourceError> {

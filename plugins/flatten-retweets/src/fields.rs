@@ -23,12 +23,12 @@ pub struct TweetFields {
     pub place_country: &'static str,
 }
 
-/// The most fields [`crate::shape::write_tweet`] writes for one tweet: one
+/// The most fields [`crate::tweet::Tweet::write`] writes for one tweet: one
 /// per name in [`TweetFields`].
 pub const PER_TWEET: usize = size_of::<TweetFields>() / size_of::<&str>();
-/// How many fields only the document's own tweet carries: the five names at
+/// How many fields only the document's own tweet carries: the six names at
 /// the end of this module.
-pub const OWN_ONLY: usize = 5;
+pub const OWN_ONLY: usize = 6;
 
 // The names are built at compile time so that writing a prefixed field
 // allocates nothing.
@@ -70,3 +70,5 @@ pub const IS_QUOTE: &str = "is_quote";
 pub const IN_REPLY_TO_STATUS_ID_STR: &str = "in_reply_to_status_id_str";
 pub const IN_REPLY_TO_SCREEN_NAME: &str = "in_reply_to_screen_name";
 pub const SOURCE: &str = "source";
+/// The format the record was read in: `v1.1`, `activity_streams` or `v2`.
+pub const FORMAT: &str = "tweet_format";

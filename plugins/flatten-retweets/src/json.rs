@@ -96,3 +96,13 @@ impl<'doc> Json<'doc> for View<'_, 'doc> {
         self.value_type()
     }
 }
+
+/// The object under `key`, if there is one (`null` counts as none).
+pub fn object<'doc, J: Json<'doc>>(obj: J, key: &str) -> Option<J> {
+    obj.field(key).filter(|v| v.is_object())
+}
+
+/// The string under `key`; it shares the record's bytes.
+pub fn string<'doc>(obj: impl Json<'doc>, key: &str) -> Option<Cow<'doc, str>> {
+    obj.field(key).and_then(Json::string)
+}

@@ -20,13 +20,16 @@ pub enum Mode {
     Split,
 }
 
-/// What happens to records that are not tweets (stream control messages
-/// such as `{"delete": ...}` or `{"limit": ...}`).
+/// What happens to records that are not a tweet in any format the plugin
+/// reads. Sluice's host takes stream control messages (`{"delete": ...}`,
+/// `{"limit": ...}`) out before the plugins, so these are records a user
+/// would want to hear about: by default they are rejected to the
+/// dead-letter sink with a reason that says what they look like.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NonTweets {
-    #[default]
     Drop,
+    #[default]
     Reject,
     Pass,
 }

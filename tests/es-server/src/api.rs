@@ -9,13 +9,14 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-use crate::bulk;
+use crate::bulk::{self, Refresh, Shards};
 use crate::error::EsError;
 use crate::faults::Faults;
 use crate::mapping::{ObjectMapper, RootMapping};
-use crate::search::Query;
+use crate::search::{self, Query};
 use crate::settings::Settings;
-use crate::state::{State, Template};
+use crate::state::{IndicesOptions, State, glob};
+use crate::template::{self, Template};
 
 /// The cluster as the HTTP layer sees it.
 #[derive(Debug)]
@@ -74,7 +75,9 @@ pub enum Verdict {
 
 fn status_of(error: &EsError) -> u16 {
     match error.kind.as_str() {
-        "index_not_found_exception" | "resource_not_found_exception" => 404,
+        "index_not_found_exception"
+        | "resource_not_found_exception"
+        | "index_template_missing_exception" => 404,
         "version_conflict_engine_exception" => 409,
         "es_rejected_execution_exception" => 429,
         _ => 400,
@@ -88,8 +91,23 @@ fn param<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
         .map(|(_, v)| v.as_str())
 }
 
-fn wants_refresh(req: &Request) -> bool {
-    matches!(param(req, "refresh"), Some("" | "true" | "wait_for"))
+fn refresh_param(req: &Request) -> Refresh {
+    Refresh::from_param(param(req, "refresh"))
+}
+
+/// A boolean request parameter: present without a value, or `true`.
+fn flag(req: &Request, name: &str) -> bool {
+    matches!(param(req, name), Some("" | "true"))
+}
+
+fn indices_options(req: &Request) -> IndicesOptions {
+    let defaults = IndicesOptions::default();
+    IndicesOptions {
+        ignore_unavailable: param(req, "ignore_unavailable")
+            .map_or(defaults.ignore_unavailable, |v| v != "false"),
+        allow_no_indices: param(req, "allow_no_indices")
+            .map_or(defaults.allow_no_indices, |v| v != "false"),
+    }
 }
 
 fn body_json(req: &Request) -> Result<Option<Value>, EsError> {
@@ -132,10 +150,13 @@ impl Cluster {
         state.stats.payload_too_large += 1;
     }
 
-    /// Refreshes every index with unrefreshed writes (the periodic refresh).
+    /// Refreshes every index with unrefreshed writes (the periodic refresh), except those
+    /// whose `index.refresh_interval` is `-1`.
     pub fn refresh_all(&self) {
         for index in self.lock().indices.values_mut() {
-            index.refresh();
+            if index.settings.periodic_refresh() {
+                index.refresh();
+            }
         }
     }
 
@@ -196,7 +217,8 @@ impl Cluster {
         let method = req.method.as_str();
         let result = match (method, segs.as_slice()) {
             ("GET" | "HEAD", []) => Ok(info()),
-            ("GET", ["_cluster", "health", ..]) => Ok(self.health()),
+            ("GET", ["_cluster", "health"]) => self.health("_all", req),
+            ("GET", ["_cluster", "health", index]) => self.health(index, req),
             ("GET", ["_test", "faults"]) => Ok(Reply::json(200, &self.lock().faults)),
             ("POST" | "PUT", ["_test", "faults"]) => self.put_faults(req),
             ("GET", ["_test", "stats"]) => Ok(Reply::json(200, &self.stats())),
@@ -205,30 +227,36 @@ impl Cluster {
                 Ok(Reply::json(200, &json!({"acknowledged": true})))
             }
             ("PUT" | "POST", ["_index_template", name]) => self.put_template(name, req),
-            ("GET", ["_index_template", name]) => self.get_template(name),
+            ("GET", ["_index_template"]) => self.get_templates("*"),
+            ("GET", ["_index_template", name]) => self.get_templates(name),
+            ("DELETE", ["_index_template", name]) => self.delete_templates(name),
             ("POST" | "PUT", ["_bulk"]) => self.bulk(None, req),
             ("POST" | "PUT", [index, "_bulk"]) => self.bulk(Some(index), req),
-            ("POST" | "GET", ["_refresh"]) => self.refresh("_all"),
-            ("POST" | "GET", [index, "_refresh"]) => self.refresh(index),
+            ("POST" | "GET", ["_refresh"]) => self.refresh("_all", req),
+            ("POST" | "GET", [index, "_refresh"]) => self.refresh(index, req),
             ("POST" | "GET", ["_search"]) => self.search("_all", req),
             ("POST" | "GET", [index, "_search"]) => self.search(index, req),
             ("POST" | "GET", ["_count"]) => self.count("_all", req),
             ("POST" | "GET", [index, "_count"]) => self.count(index, req),
-            ("GET", [index, "_mapping"]) => self.get_mapping(index),
-            ("GET", [index, "_settings"]) => self.get_settings(index),
+            ("GET", ["_mapping"]) => self.get_mapping("_all", req),
+            ("GET", [index, "_mapping"]) => self.get_mapping(index, req),
+            ("GET", ["_settings"]) => self.get_settings("_all", req),
+            ("GET", [index, "_settings"]) => self.get_settings(index, req),
             ("PUT" | "POST", [index, "_doc", id]) => self.index_doc(
                 index,
                 Some(id),
                 param(req, "op_type") == Some("create"),
                 req,
             ),
-            ("POST", [index, "_doc"]) => self.index_doc(index, None, false, req),
+            ("POST", [index, "_doc"]) => {
+                self.index_doc(index, None, param(req, "op_type") == Some("create"), req)
+            }
             ("PUT" | "POST", [index, "_create", id]) => self.index_doc(index, Some(id), true, req),
-            ("GET" | "HEAD", [index, "_doc", id]) => self.get_doc(index, id, method == "HEAD"),
+            ("GET" | "HEAD", [index, "_doc", id]) => self.get_doc(index, id, method == "HEAD", req),
             ("DELETE", [index, "_doc", id]) => self.delete_doc(index, id, req),
             ("PUT", [index]) if !index.starts_with('_') => self.create_index(index, req),
             ("HEAD", [index]) if !index.starts_with('_') => Ok(self.index_exists(index)),
-            ("GET", [index]) if !index.starts_with('_') => self.get_index(index),
+            ("GET", [index]) if !index.starts_with('_') => self.get_index(index, req),
             ("DELETE", [index]) if !index.starts_with('_') => self.delete_index(index),
             _ => {
                 return Reply::json(
@@ -247,28 +275,58 @@ impl Cluster {
         reply
     }
 
-    fn health(&self) -> Reply {
-        let shards = self.lock().indices.len();
-        Reply::json(
-            200,
+    /// One node: primaries are active, replicas stay unassigned, so an index with replicas
+    /// makes the cluster yellow, as a single-node Elasticsearch is. `wait_for_status` that
+    /// the cluster does not reach is answered at once with 408 and `timed_out: true` (ES waits
+    /// `timeout` first; nothing here could change the answer meanwhile).
+    fn health(&self, expression: &str, req: &Request) -> Result<Reply, EsError> {
+        let state = self.lock();
+        let names = state.resolve(expression)?;
+        let (mut primaries, mut unassigned) = (0u32, 0u32);
+        for name in &names {
+            let copies = state.indices[name].copies;
+            primaries += copies.shards;
+            unassigned += copies.shards * copies.replicas;
+        }
+        let status = if unassigned > 0 { "yellow" } else { "green" };
+        let rank = |s: &str| match s {
+            "green" => Ok(0),
+            "yellow" => Ok(1),
+            "red" => Ok(2),
+            other => Err(EsError::new(
+                "illegal_argument_exception",
+                format!("unknown cluster health status [{other}]"),
+            )),
+        };
+        let timed_out = match param(req, "wait_for_status") {
+            Some(wanted) => rank(status)? > rank(wanted)?,
+            None => false,
+        };
+        let percent = if primaries + unassigned == 0 {
+            100.0
+        } else {
+            f64::from(primaries) * 100.0 / f64::from(primaries + unassigned)
+        };
+        Ok(Reply::json(
+            if timed_out { 408 } else { 200 },
             &json!({
                 "cluster_name": "es-test-server",
-                "status": "green",
-                "timed_out": false,
+                "status": status,
+                "timed_out": timed_out,
                 "number_of_nodes": 1,
                 "number_of_data_nodes": 1,
-                "active_primary_shards": shards,
-                "active_shards": shards,
+                "active_primary_shards": primaries,
+                "active_shards": primaries,
                 "relocating_shards": 0,
                 "initializing_shards": 0,
-                "unassigned_shards": 0,
+                "unassigned_shards": unassigned,
                 "delayed_unassigned_shards": 0,
                 "number_of_pending_tasks": 0,
                 "number_of_in_flight_fetch": 0,
                 "task_max_waiting_in_queue_millis": 0,
-                "active_shards_percent_as_number": 100.0
+                "active_shards_percent_as_number": percent
             }),
-        )
+        ))
     }
 
     fn put_faults(&self, req: &Request) -> Result<Reply, EsError> {
@@ -285,60 +343,54 @@ impl Cluster {
 
     fn put_template(&self, name: &str, req: &Request) -> Result<Reply, EsError> {
         let body = body_json(req)?.unwrap_or(Value::Null);
-        let patterns: Vec<String> = match body.get("index_patterns") {
-            Some(Value::String(p)) => vec![p.clone()],
-            Some(Value::Array(items)) => items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
-            _ => Vec::new(),
-        };
-        if patterns.is_empty() {
+        let template = Template::from_json(&body)?;
+        let mut state = self.lock();
+        if flag(req, "create") && state.templates.contains_key(name) {
             return Err(EsError::new(
-                "action_request_validation_exception",
-                "Validation Failed: 1: index patterns are missing;",
+                "illegal_argument_exception",
+                format!("index template [{name}] already exists"),
             ));
         }
-        let template = body.get("template");
-        let settings = match template.and_then(|t| t.get("settings")) {
-            Some(s) => Settings::from_json(s)?,
-            None => Settings::default(),
-        };
-        let mappings = match template.and_then(|t| t.get("mappings")) {
-            Some(m) => ObjectMapper::from_json(m)?,
-            None => ObjectMapper::default(),
-        };
-        let priority = body.get("priority").and_then(Value::as_i64).unwrap_or(0);
-        self.lock().templates.insert(
-            name.to_owned(),
-            Template {
-                index_patterns: patterns,
-                priority,
-                settings,
-                mappings,
-                source: body,
-            },
-        );
+        template::check_priority_overlap(name, &template, state.templates.iter())?;
+        state.templates.insert(name.to_owned(), template);
         Ok(Reply::json(200, &json!({"acknowledged": true})))
     }
 
-    fn get_template(&self, name: &str) -> Result<Reply, EsError> {
+    fn get_templates(&self, expression: &str) -> Result<Reply, EsError> {
         let state = self.lock();
-        let template = state.templates.get(name).ok_or_else(|| {
+        let templates: Vec<Value> = matching_templates(&state, expression)?
+            .iter()
+            .map(|name| json!({"name": name, "index_template": state.templates[name].to_json()}))
+            .collect();
+        Ok(Reply::json(200, &json!({"index_templates": templates})))
+    }
+
+    fn delete_templates(&self, expression: &str) -> Result<Reply, EsError> {
+        let mut state = self.lock();
+        let names = matching_templates(&state, expression).map_err(|_| {
             EsError::new(
-                "resource_not_found_exception",
-                format!("index template matching [{name}] not found"),
+                "index_template_missing_exception",
+                format!("index_template [{expression}] missing"),
             )
         })?;
-        Ok(Reply::json(
-            200,
-            &json!({"index_templates": [{"name": name, "index_template": template.source}]}),
-        ))
+        for name in names {
+            state.templates.remove(&name);
+        }
+        Ok(Reply::json(200, &json!({"acknowledged": true})))
     }
 
     fn create_index(&self, name: &str, req: &Request) -> Result<Reply, EsError> {
         let body = body_json(req)?.unwrap_or(Value::Null);
+        if body
+            .get("aliases")
+            .and_then(Value::as_object)
+            .is_some_and(|a| !a.is_empty())
+        {
+            return Err(EsError::new(
+                "illegal_argument_exception",
+                "es-test-server does not serve aliases: [aliases] in a create index request",
+            ));
+        }
         let settings = body.get("settings").map(Settings::from_json).transpose()?;
         let mappings = body
             .get("mappings")
@@ -368,10 +420,10 @@ impl Cluster {
         Ok(Reply::json(200, &json!({"acknowledged": true})))
     }
 
-    fn get_index(&self, expression: &str) -> Result<Reply, EsError> {
+    fn get_index(&self, expression: &str, req: &Request) -> Result<Reply, EsError> {
         let state = self.lock();
         let mut out = serde_json::Map::new();
-        for name in state.resolve(expression)? {
+        for name in state.resolve_with(expression, indices_options(req))? {
             let index = &state.indices[&name];
             out.insert(
                 name.clone(),
@@ -385,13 +437,13 @@ impl Cluster {
         Ok(Reply::json(200, &out))
     }
 
-    fn get_mapping(&self, expression: &str) -> Result<Reply, EsError> {
+    fn get_mapping(&self, expression: &str, req: &Request) -> Result<Reply, EsError> {
         #[derive(Serialize)]
         struct Mappings<'a> {
             mappings: RootMapping<'a>,
         }
         let state = self.lock();
-        let names = state.resolve(expression)?;
+        let names = state.resolve_with(expression, indices_options(req))?;
         let out: std::collections::BTreeMap<&str, Mappings<'_>> = names
             .iter()
             .map(|name| {
@@ -406,10 +458,10 @@ impl Cluster {
         Ok(Reply::json(200, &out))
     }
 
-    fn get_settings(&self, expression: &str) -> Result<Reply, EsError> {
+    fn get_settings(&self, expression: &str, req: &Request) -> Result<Reply, EsError> {
         let state = self.lock();
         let mut out = serde_json::Map::new();
-        for name in state.resolve(expression)? {
+        for name in state.resolve_with(expression, indices_options(req))? {
             out.insert(
                 name.clone(),
                 json!({"settings": state.indices[&name].settings.to_nested_json()}),
@@ -421,21 +473,28 @@ impl Cluster {
     fn bulk(&self, default_index: Option<&str>, req: &Request) -> Result<Reply, EsError> {
         let items = bulk::parse(&req.body, default_index)?;
         let mut state = self.lock();
-        let response = bulk::execute(&mut state, items, wants_refresh(req));
+        let response = bulk::execute(
+            &mut state,
+            items,
+            refresh_param(req),
+            flag(req, "require_alias"),
+        );
         Ok(Reply::json(200, &response))
     }
 
-    fn refresh(&self, expression: &str) -> Result<Reply, EsError> {
+    fn refresh(&self, expression: &str, req: &Request) -> Result<Reply, EsError> {
         let mut state = self.lock();
-        let names = state.resolve(expression)?;
+        let names = state.resolve_with(expression, indices_options(req))?;
+        let (mut total, mut successful) = (0, 0);
         for name in &names {
-            if let Some(index) = state.indices.get_mut(name) {
-                index.refresh();
-            }
+            let index = state.indices.get_mut(name).expect("resolved");
+            index.refresh();
+            total += index.copies.total();
+            successful += index.copies.shards;
         }
         Ok(Reply::json(
             200,
-            &json!({"_shards": {"total": names.len() * 2, "successful": names.len(), "failed": 0}}),
+            &json!({"_shards": {"total": total, "successful": successful, "failed": 0}}),
         ))
     }
 
@@ -446,6 +505,9 @@ impl Cluster {
         create_only: bool,
         req: &Request,
     ) -> Result<Reply, EsError> {
+        if let Some(problem) = id.and_then(bulk::id_too_long) {
+            return Err(bulk::validation_failed(&[problem]));
+        }
         let mut state = self.lock();
         if !state.indices.contains_key(index_name) {
             state.create_index(index_name, None, None)?;
@@ -456,29 +518,38 @@ impl Cluster {
         };
         let index = state.indices.get_mut(index_name).expect("created above");
         let done = index.write(&id, &req.body, create_only)?;
-        if wants_refresh(req) {
+        let refresh = refresh_param(req);
+        if refresh != Refresh::No {
             index.refresh();
         }
         Ok(Reply::json(
             done.result.status(),
-            &json!({
-                "_index": index_name,
-                "_id": id,
-                "_version": done.version,
-                "result": done.result.as_str(),
-                "_shards": {"total": 2, "successful": 1, "failed": 0},
-                "_seq_no": done.seq_no,
-                "_primary_term": 1
-            }),
+            &WriteResponse::new(index, &id, &done, refresh),
         ))
     }
 
-    fn get_doc(&self, index_name: &str, id: &str, head: bool) -> Result<Reply, EsError> {
-        let state = self.lock();
-        let Some(index) = state.indices.get(index_name) else {
+    /// Real-time by default (the live document); `realtime=false` reads the last refresh,
+    /// and `refresh=true` refreshes first.
+    fn get_doc(
+        &self,
+        index_name: &str,
+        id: &str,
+        head: bool,
+        req: &Request,
+    ) -> Result<Reply, EsError> {
+        let mut state = self.lock();
+        let Some(index) = state.indices.get_mut(index_name) else {
             return Err(EsError::index_not_found(index_name, "index_expression"));
         };
-        match index.docs.get(id) {
+        if flag(req, "refresh") {
+            index.refresh();
+        }
+        let doc = if param(req, "realtime") == Some("false") {
+            index.refreshed(id)
+        } else {
+            index.docs.get(id)
+        };
+        match doc {
             Some(_) if head => Ok(Reply::empty(200)),
             Some(doc) => Ok(Reply::json(
                 200,
@@ -500,41 +571,44 @@ impl Cluster {
     }
 
     fn delete_doc(&self, index_name: &str, id: &str, req: &Request) -> Result<Reply, EsError> {
+        if let Some(problem) = bulk::id_too_long(id) {
+            return Err(bulk::validation_failed(&[problem]));
+        }
         let mut state = self.lock();
         let Some(index) = state.indices.get_mut(index_name) else {
             return Err(EsError::index_not_found(index_name, "index_expression"));
         };
         let done = index.delete(id);
-        if wants_refresh(req) {
+        let refresh = refresh_param(req);
+        if refresh != Refresh::No {
             index.refresh();
         }
         Ok(Reply::json(
             done.result.status(),
-            &json!({
-                "_index": index_name,
-                "_id": id,
-                "_version": done.version,
-                "result": done.result.as_str(),
-                "_shards": {"total": 2, "successful": 1, "failed": 0},
-                "_seq_no": done.seq_no,
-                "_primary_term": 1
-            }),
+            &WriteResponse::new(index, id, &done, refresh),
         ))
     }
 
     /// The documents a search or count selects, in indexing order, across the named indices.
-    fn select(&self, expression: &str, req: &Request) -> Result<(usize, Vec<Selected>), EsError> {
-        let body = body_json(req)?;
-        let query = match body.as_ref().and_then(|b| b.get("query")) {
+    fn select(
+        &self,
+        expression: &str,
+        body: Option<&Value>,
+        req: &Request,
+    ) -> Result<(u32, Vec<Selected>), EsError> {
+        let query = match body.and_then(|b| b.get("query")) {
             Some(q) => Query::from_json(q)?,
             None => Query::MatchAll,
         };
         let state = self.lock();
-        let names = state.resolve(expression)?;
+        let names = state.resolve_with(expression, indices_options(req))?;
         let mut hits = Vec::new();
+        let mut shards = 0;
         for name in &names {
             let index = &state.indices[name];
-            for (id, source) in index.searchable.values() {
+            shards += index.copies.shards;
+            for (id, doc) in index.searchable.values() {
+                let source = &doc.source;
                 let matched = match &query {
                     Query::MatchAll => true,
                     Query::Ids(ids) => ids.iter().any(|i| i == id),
@@ -549,11 +623,15 @@ impl Cluster {
                 }
             }
         }
-        Ok((names.len(), hits))
+        Ok((shards, hits))
     }
 
     fn count(&self, expression: &str, req: &Request) -> Result<Reply, EsError> {
-        let (shards, hits) = self.select(expression, req)?;
+        let body = body_json(req)?;
+        if let Some(body) = &body {
+            search::check_count_body(body)?;
+        }
+        let (shards, hits) = self.select(expression, body.as_ref(), req)?;
         Ok(Reply::json(
             200,
             &json!({
@@ -565,6 +643,9 @@ impl Cluster {
 
     fn search(&self, expression: &str, req: &Request) -> Result<Reply, EsError> {
         let body = body_json(req)?;
+        if let Some(body) = &body {
+            search::check_search_body(body)?;
+        }
         let number = |name: &str, default: usize| -> Result<usize, EsError> {
             let from_body = body
                 .as_ref()
@@ -595,8 +676,22 @@ impl Cluster {
                 ),
             ));
         }
-        let (shards, hits) = self.select(expression, req)?;
+        let (shards, hits) = self.select(expression, body.as_ref(), req)?;
         let total = hits.len();
+        let track = match body.as_ref().and_then(|b| b.get("track_total_hits")) {
+            Some(Value::Bool(false)) => None,
+            Some(Value::Bool(true)) => Some(usize::MAX),
+            Some(Value::Number(n)) => Some(n.as_u64().unwrap_or(0) as usize),
+            _ if flag(req, "rest_total_hits_as_int") => Some(usize::MAX),
+            _ => Some(10_000),
+        };
+        let total = match track {
+            None => None,
+            Some(_) if flag(req, "rest_total_hits_as_int") => Some(json!(total)),
+            Some(up_to) => Some(
+                json!({"value": total.min(up_to), "relation": if total > up_to { "gte" } else { "eq" }}),
+            ),
+        };
         let page: Vec<Hit<'_>> = hits
             .iter()
             .skip(from)
@@ -615,8 +710,8 @@ impl Cluster {
                 timed_out: false,
                 _shards: json!({"total": shards, "successful": shards, "skipped": 0, "failed": 0}),
                 hits: Hits {
-                    total: json!({"value": total.min(10_000), "relation": if total > 10_000 { "gte" } else { "eq" }}),
-                    max_score: (total > 0).then_some(1.0),
+                    total,
+                    max_score: (!hits.is_empty()).then_some(1.0),
                     hits: page,
                 },
             },
@@ -624,8 +719,59 @@ impl Cluster {
     }
 }
 
+/// Templates by name, `*` patterns or a comma list; a name that matches none is 404.
+fn matching_templates(state: &State, expression: &str) -> Result<Vec<String>, EsError> {
+    let names: Vec<String> = state
+        .templates
+        .keys()
+        .filter(|name| expression.split(',').any(|p| glob(p, name)))
+        .cloned()
+        .collect();
+    if names.is_empty() && !expression.split(',').all(|p| p.contains('*')) {
+        return Err(EsError::new(
+            "resource_not_found_exception",
+            format!("index template matching [{expression}] not found"),
+        ));
+    }
+    Ok(names)
+}
+
 /// A selected document: index name, id, source.
 type Selected = (String, String, Arc<RawValue>);
+
+/// The answer to a single-document write, in `DocWriteResponse.innerToXContent`'s order.
+#[derive(Serialize)]
+struct WriteResponse<'a> {
+    _index: &'a str,
+    _id: &'a str,
+    _version: u64,
+    result: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    forced_refresh: Option<bool>,
+    _shards: Shards,
+    _seq_no: u64,
+    _primary_term: u64,
+}
+
+impl<'a> WriteResponse<'a> {
+    fn new(
+        index: &'a crate::index::Index,
+        id: &'a str,
+        done: &crate::index::WriteOutcome,
+        refresh: Refresh,
+    ) -> Self {
+        Self {
+            _index: &index.name,
+            _id: id,
+            _version: done.version,
+            result: done.result.as_str(),
+            forced_refresh: refresh.forced(),
+            _shards: Shards::of_write(index.copies.replicas),
+            _seq_no: done.seq_no,
+            _primary_term: 1,
+        }
+    }
+}
 
 /// `_source` goes out as the bytes that came in, as ES returns it.
 #[derive(Serialize)]
@@ -649,7 +795,8 @@ struct Hit<'a> {
 
 #[derive(Serialize)]
 struct Hits<'a> {
-    total: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<Value>,
     max_score: Option<f64>,
     hits: Vec<Hit<'a>>,
 }

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::error::EsError;
 use crate::index::WriteOutcome;
+use crate::json::token_name;
 use crate::state::{State, validate_index_name};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,9 +36,14 @@ pub struct BulkItem<'b> {
     pub index: Option<String>,
     pub id: Option<String>,
     pub source: Option<&'b [u8]>,
+    /// The item's own `require_alias`, which wins over the request's.
+    pub require_alias: Option<bool>,
+    /// The first parameter the item carries that this server does not serve.
+    pub unserved: Option<String>,
 }
 
 /// Parameters an action line may carry (`BulkRequestParser`); the others are refused.
+/// Those in [`UNSERVED_PARAMS`] fail their item with a 400 that names them.
 const KNOWN_PARAMS: &[&str] = &[
     "_index",
     "_id",
@@ -56,15 +62,43 @@ const KNOWN_PARAMS: &[&str] = &[
     "_source",
 ];
 
-fn token_name(v: &Value) -> &'static str {
-    match v {
-        Value::Object(_) => "START_OBJECT",
-        Value::Array(_) => "START_ARRAY",
-        Value::String(_) => "VALUE_STRING",
-        Value::Number(_) => "VALUE_NUMBER",
-        Value::Bool(_) => "VALUE_BOOLEAN",
-        Value::Null => "VALUE_NULL",
-    }
+/// Item parameters ES reads and this server does not implement (versioning, routing,
+/// ingest pipelines, dynamic templates, data streams).
+const UNSERVED_PARAMS: &[&str] = &[
+    "routing",
+    "version",
+    "version_type",
+    "if_seq_no",
+    "if_primary_term",
+    "pipeline",
+    "dynamic_templates",
+    "require_data_stream",
+];
+
+/// ES's limit on `_id`, in UTF-8 bytes (`DocWriteRequest.validateDocIdLength`).
+pub const MAX_ID_BYTES: usize = 512;
+
+/// The validation error of an `_id` over [`MAX_ID_BYTES`], as `Validation Failed` lists it.
+pub fn id_too_long(id: &str) -> Option<String> {
+    (id.len() > MAX_ID_BYTES).then(|| {
+        format!(
+            "id [{id}] is too long, must be no longer than {MAX_ID_BYTES} bytes but was: {}",
+            id.len()
+        )
+    })
+}
+
+/// `Validation Failed: 1: a;2: b;`, the reason of an `action_request_validation_exception`.
+pub fn validation_failed(problems: &[String]) -> EsError {
+    let listed: String = problems
+        .iter()
+        .enumerate()
+        .map(|(n, p)| format!("{}: {p};", n + 1))
+        .collect();
+    EsError::new(
+        "action_request_validation_exception",
+        format!("Validation Failed: {listed}"),
+    )
 }
 
 fn illegal(reason: String) -> EsError {
@@ -128,6 +162,9 @@ pub fn parse<'b>(
         };
         let mut index = default_index.map(str::to_owned);
         let mut id = None;
+        let mut op_type = None;
+        let mut require_alias = None;
+        let mut unserved = None;
         for (key, value) in meta {
             if !KNOWN_PARAMS.contains(&key.as_str()) {
                 return Err(illegal(format!(
@@ -150,6 +187,11 @@ pub fn parse<'b>(
             match key.as_str() {
                 "_index" => index = text,
                 "_id" => id = text,
+                "op_type" => op_type = text,
+                "require_alias" => require_alias = text.map(|t| t == "true"),
+                other if UNSERVED_PARAMS.contains(&other) && unserved.is_none() => {
+                    unserved = Some(other.to_owned());
+                }
                 _ => {}
             }
         }
@@ -158,6 +200,17 @@ pub fn parse<'b>(
                 "Malformed action/metadata line [{line_no}], expected END_OBJECT but found [FIELD_NAME]"
             )));
         }
+        // `{"index": {"op_type": "create"}}` is a create (`IndexRequest.opType`).
+        let action = match (action, op_type.as_deref()) {
+            (Action::Index, Some("create")) => Action::Create,
+            (Action::Index, None | Some("index")) => action,
+            (Action::Index, Some(other)) => {
+                return Err(illegal(format!(
+                    "opType must be 'create' or 'index', found: [{other}]"
+                )));
+            }
+            _ => action,
+        };
         let source = if action == Action::Delete {
             None
         } else {
@@ -173,6 +226,8 @@ pub fn parse<'b>(
             index,
             id,
             source,
+            require_alias,
+            unserved,
         });
     }
     let mut problems = Vec::new();
@@ -183,20 +238,14 @@ pub fn parse<'b>(
         if item.index.is_none() {
             problems.push("index is missing".to_owned());
         }
-        if item.id.is_none() && matches!(item.action, Action::Delete | Action::Update) {
+        let id = item.id.as_deref();
+        if id.is_none_or(str::is_empty) && matches!(item.action, Action::Delete | Action::Update) {
             problems.push("id is missing".to_owned());
         }
+        problems.extend(id.and_then(id_too_long));
     }
     if !problems.is_empty() {
-        let listed: String = problems
-            .iter()
-            .enumerate()
-            .map(|(n, p)| format!("{}: {p};", n + 1))
-            .collect();
-        return Err(EsError::new(
-            "action_request_validation_exception",
-            format!("Validation Failed: {listed}"),
-        ));
+        return Err(validation_failed(&problems));
     }
     Ok(items)
 }
@@ -219,18 +268,23 @@ fn serde_message(e: &serde_json::Error) -> String {
     }
 }
 
+/// `_shards` of a write: every copy of the shard is tried, only the primary exists here.
 #[derive(Serialize)]
-struct Shards {
+pub struct Shards {
     total: u32,
     successful: u32,
     failed: u32,
 }
 
-const SHARDS: Shards = Shards {
-    total: 2,
-    successful: 1,
-    failed: 0,
-};
+impl Shards {
+    pub fn of_write(replicas: u32) -> Self {
+        Self {
+            total: 1 + replicas,
+            successful: 1,
+            failed: 0,
+        }
+    }
+}
 
 #[derive(Serialize)]
 #[serde(untagged)]
@@ -240,6 +294,8 @@ enum ItemBody {
         _id: String,
         _version: u64,
         result: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        forced_refresh: Option<bool>,
         _shards: Shards,
         _seq_no: u64,
         _primary_term: u64,
@@ -270,8 +326,38 @@ fn item_rejection(source_len: usize) -> EsError {
     )
 }
 
-/// Executes the items in order and answers as ES does; `refresh` makes them searchable.
-pub fn execute(state: &mut State, items: Vec<BulkItem<'_>>, refresh: bool) -> BulkResponse {
+/// How a write request asked to be made visible to search (`?refresh`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refresh {
+    No,
+    /// `true` or empty: refreshed now, and the answer says `forced_refresh: true`.
+    Immediate,
+    /// `wait_for`: answered once visible; here that is at once, without `forced_refresh`.
+    WaitFor,
+}
+
+impl Refresh {
+    pub fn from_param(value: Option<&str>) -> Self {
+        match value {
+            Some("" | "true") => Refresh::Immediate,
+            Some("wait_for") => Refresh::WaitFor,
+            _ => Refresh::No,
+        }
+    }
+
+    pub fn forced(self) -> Option<bool> {
+        (self == Refresh::Immediate).then_some(true)
+    }
+}
+
+/// Executes the items in order and answers as ES does; `refresh` makes them searchable,
+/// `require_alias` is the request's default for items that do not say.
+pub fn execute(
+    state: &mut State,
+    items: Vec<BulkItem<'_>>,
+    refresh: Refresh,
+    require_alias: bool,
+) -> BulkResponse {
     let started = Instant::now();
     let mut response_items = Vec::with_capacity(items.len());
     let mut errors = false;
@@ -287,17 +373,23 @@ pub fn execute(state: &mut State, items: Vec<BulkItem<'_>>, refresh: bool) -> Bu
             state.stats.faults.items_rejected += 1;
             Err((429, item_rejection(item.source.map_or(0, <[u8]>::len))))
         } else {
-            apply(state, &item, &index_name, &id)
+            refusal(&item, &index_name, require_alias)
+                .map_or_else(|| apply(state, &item, &index_name, &id), Err)
         };
         let body = match outcome {
             Ok(done) => {
                 touched.push(index_name.clone());
+                let replicas = state
+                    .indices
+                    .get(&index_name)
+                    .map_or(0, |index| index.copies.replicas);
                 ItemBody::Ok {
                     _index: index_name,
                     _id: id,
                     _version: done.version,
                     result: done.result.as_str(),
-                    _shards: SHARDS,
+                    forced_refresh: refresh.forced(),
+                    _shards: Shards::of_write(replicas),
                     _seq_no: done.seq_no,
                     _primary_term: 1,
                     status: done.result.status(),
@@ -322,7 +414,7 @@ pub fn execute(state: &mut State, items: Vec<BulkItem<'_>>, refresh: bool) -> Bu
             body,
         )]));
     }
-    if refresh {
+    if refresh != Refresh::No {
         for name in touched {
             if let Some(index) = state.indices.get_mut(&name) {
                 index.refresh();
@@ -334,6 +426,33 @@ pub fn execute(state: &mut State, items: Vec<BulkItem<'_>>, refresh: bool) -> Bu
         errors,
         items: response_items,
     }
+}
+
+/// What fails an item before it touches an index: an empty `_id`, `require_alias` on a
+/// write (this server has no aliases), a parameter it does not serve.
+fn refusal(item: &BulkItem<'_>, index_name: &str, require_alias: bool) -> Option<(u16, EsError)> {
+    let writes = matches!(item.action, Action::Index | Action::Create);
+    if writes && item.id.as_deref() == Some("") {
+        return Some((
+            400,
+            illegal("if _id is specified it must not be empty".to_owned()),
+        ));
+    }
+    if writes && item.require_alias.unwrap_or(require_alias) {
+        let mut error = EsError::index_not_found(index_name, "index_expression");
+        error.reason = format!(
+            "no such index [{index_name}] and [require_alias] request flag is [true] and [{index_name}] is not an alias"
+        );
+        return Some((404, error));
+    }
+    item.unserved.as_ref().map(|param| {
+        (
+            400,
+            illegal(format!(
+                "es-test-server does not serve the bulk item parameter [{param}]"
+            )),
+        )
+    })
 }
 
 fn apply(

@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 
 use crate::error::EsError;
 use crate::mapping::{ObjectMapper, parse_document};
-use crate::settings::{Limits, Settings};
+use crate::settings::{Copies, Limits, Settings};
 
 #[derive(Debug, Clone)]
 pub struct Doc {
@@ -27,11 +27,12 @@ pub struct Index {
     pub uuid: String,
     pub settings: Settings,
     pub limits: Limits,
+    pub copies: Copies,
     pub mapping: ObjectMapper,
     pub docs: HashMap<String, Doc>,
     next_seq_no: u64,
     /// Documents visible to search, in indexing order, as of the last refresh.
-    pub searchable: Arc<BTreeMap<u64, (String, Arc<RawValue>)>>,
+    pub searchable: Arc<BTreeMap<u64, (String, Doc)>>,
     pub dirty: bool,
 }
 
@@ -78,12 +79,14 @@ impl Index {
         mapping: ObjectMapper,
     ) -> Result<Self, EsError> {
         let limits = settings.limits()?;
+        let copies = settings.copies()?;
         mapping.check_limits(&limits)?;
         Ok(Self {
             name: name.to_owned(),
             uuid,
             settings,
             limits,
+            copies,
             mapping,
             docs: HashMap::new(),
             next_seq_no: 0,
@@ -164,6 +167,14 @@ impl Index {
         }
     }
 
+    /// A document as of the last refresh: what `GET` with `realtime=false` reads.
+    pub fn refreshed(&self, id: &str) -> Option<&Doc> {
+        self.searchable
+            .values()
+            .find(|(doc_id, _)| doc_id == id)
+            .map(|(_, doc)| doc)
+    }
+
     /// Makes every write so far visible to search.
     pub fn refresh(&mut self) {
         if !self.dirty {
@@ -172,7 +183,7 @@ impl Index {
         let view = self
             .docs
             .iter()
-            .map(|(id, doc)| (doc.seq_no, (id.clone(), doc.source.clone())))
+            .map(|(id, doc)| (doc.seq_no, (id.clone(), doc.clone())))
             .collect();
         self.searchable = Arc::new(view);
         self.dirty = false;

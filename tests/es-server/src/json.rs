@@ -3,10 +3,24 @@
 //! Elasticsearch prefixes document errors with the parser's token location
 //! (`[1:325] failed to parse: ...`): Jackson's line and 1-based byte column of the token
 //! that was current when the error was raised. serde_json does not expose token offsets,
-//! so documents are read here into a small tree that keeps them. It owns nothing else:
-//! mapping and validation live in `mapping`.
+//! so documents are read here into a small tree that keeps them. It also names a
+//! `serde_json` value by Jackson's token name, as ES's parse errors do. It owns nothing
+//! else: mapping and validation live in `mapping`.
 
 use std::fmt;
+
+/// Jackson's name for the token a value starts with (`START_OBJECT`, `VALUE_STRING`, ...).
+pub fn token_name(v: &serde_json::Value) -> &'static str {
+    use serde_json::Value as J;
+    match v {
+        J::Object(_) => "START_OBJECT",
+        J::Array(_) => "START_ARRAY",
+        J::String(_) => "VALUE_STRING",
+        J::Number(_) => "VALUE_NUMBER",
+        J::Bool(_) => "VALUE_BOOLEAN",
+        J::Null => "VALUE_NULL",
+    }
+}
 
 /// One JSON value and the byte offsets of its first and last byte in the source.
 #[derive(Debug, Clone)]

@@ -21,8 +21,8 @@
 //! Modules, in the order a request meets them: `http` (listener, body limit, dropped
 //! connections), `api` (routes and handlers, fault verdicts), `bulk` (NDJSON), `index`
 //! (documents and refresh), `mapping` (dynamic mapping and limits, over `json`'s positioned
-//! tree), `search` (query DSL subset), `settings`, `state`, `error` (ES error shapes),
-//! `faults` (seeded dice and counters).
+//! tree), `search` (query DSL subset), `settings`, `template` (index templates), `state`,
+//! `error` (ES error shapes), `faults` (seeded dice and counters).
 
 mod api;
 mod bulk;
@@ -35,6 +35,7 @@ mod mapping;
 mod search;
 mod settings;
 mod state;
+mod template;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;

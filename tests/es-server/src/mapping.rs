@@ -189,12 +189,21 @@ impl ObjectMapper {
     }
 
     /// Reads the `mappings` object of `PUT /{index}` or a template.
+    /// A mapping nested under the type name `_doc` is unwrapped, as ES 8's
+    /// `MappingParser.extractMapping` does.
     pub fn from_json(mappings: &JsonValue) -> Result<Self, EsError> {
-        let Some(map) = mappings.as_object() else {
+        let Some(mut map) = mappings.as_object() else {
             return Err(mapper_parsing(
                 "Failed to parse mapping: mappings must be an object",
             ));
         };
+        if let Some((name, inner)) = map.iter().next()
+            && name == "_doc"
+        {
+            map = inner.as_object().ok_or_else(|| {
+                mapper_parsing("Failed to parse mapping: [_doc] must be an object")
+            })?;
+        }
         let mut root = ObjectMapper {
             dynamic: parse_dynamic(map.get("dynamic"))?,
             ..ObjectMapper::default()
@@ -266,6 +275,7 @@ fn parse_properties(props: &JsonValue) -> Result<BTreeMap<String, Mapper>, EsErr
     };
     let mut out = BTreeMap::new();
     for (name, def) in props {
+        validate_field_name(name)?;
         let Some(def) = def.as_object() else {
             return Err(mapper_parsing(format!(
                 "Failed to parse mapping: Expected map for property [fields] on field [{name}] but got a {def}"
@@ -286,6 +296,19 @@ fn parse_properties(props: &JsonValue) -> Result<BTreeMap<String, Mapper>, EsErr
         out.insert(name.clone(), mapper);
     }
     Ok(out)
+}
+
+/// `ObjectMapper.TypeParser.validateFieldName` (indices created by 8.6 and later), wrapped as
+/// `MappingParser` wraps what a mapping's parsers throw.
+fn validate_field_name(name: &str) -> Result<(), EsError> {
+    let why = if name.is_empty() {
+        "field name cannot be an empty string"
+    } else if name.trim().is_empty() {
+        "field name cannot contain only whitespaces"
+    } else {
+        return Ok(());
+    };
+    Err(mapper_parsing(format!("Failed to parse mapping: {why}")).caused_by(illegal(why)))
 }
 
 fn parse_field(ty: &str, def: &serde_json::Map<String, JsonValue>) -> Result<FieldMapper, EsError> {
@@ -623,9 +646,11 @@ impl<'a> DocParser<'a> {
         for member in members {
             let name = member.name.as_str();
             if name.is_empty() {
-                return Err(
-                    self.doc_error(member.name_start, "field name cannot be an empty string")
-                );
+                // Thrown by `DotExpandingXContentParser`, so wrapped by the document parser.
+                return Err(self.wrapped(
+                    member.name_start,
+                    illegal("field name cannot be an empty string"),
+                ));
             }
             if name.trim().is_empty() {
                 return Err(self.doc_error(

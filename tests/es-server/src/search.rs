@@ -1,10 +1,13 @@
 //! The small part of the Query DSL that tests need to check what was indexed:
-//! `match_all`, `term`, `terms`, `ids` and `bool` of those, evaluated against the refreshed
-//! view of each index. Scores are constant (1.0), hits come in indexing order.
+//! `match_all`, `term`, `terms`, `ids`, `match` and `bool` of those (`_id` included as a
+//! field), evaluated against the refreshed view of each index. Scores are constant (1.0),
+//! hits come in indexing order. Also which top-level keys a search or count body may hold:
+//! ES's parsing errors for unknown keys, a 400 naming the key for known ones not served.
 
 use serde_json::Value;
 
 use crate::error::EsError;
+use crate::json::token_name;
 use crate::mapping::{FieldMapper, ObjectMapper};
 
 #[derive(Debug, Clone)]
@@ -19,6 +22,11 @@ pub enum Query {
         values: Vec<Value>,
     },
     Ids(Vec<String>),
+    /// `match` with the default `OR` operator: any analysed token of the text.
+    Match {
+        field: String,
+        text: Value,
+    },
     Bool {
         must: Vec<Query>,
         should: Vec<Query>,
@@ -69,6 +77,17 @@ impl Query {
                     values: values.clone(),
                 })
             }
+            "match" => {
+                let (field, spec) = single_field(kind, body)?;
+                let text = match spec {
+                    Value::Object(o) => o
+                        .get("query")
+                        .cloned()
+                        .ok_or_else(|| parsing("[match] requires query value"))?,
+                    other => other.clone(),
+                };
+                Ok(Query::Match { field, text })
+            }
             "ids" => {
                 let values = body
                     .get("values")
@@ -105,10 +124,16 @@ impl Query {
         match self {
             Query::MatchAll => true,
             Query::Ids(ids) => ids.iter().any(|i| i == id),
+            Query::Term { field, value } if field == "_id" => as_text(value).as_deref() == Some(id),
+            Query::Terms { field, values } if field == "_id" => {
+                values.iter().any(|v| as_text(v).as_deref() == Some(id))
+            }
+            Query::Match { field, text } if field == "_id" => as_text(text).as_deref() == Some(id),
             Query::Term { field, value } => {
                 term_matches(mapping, field, std::slice::from_ref(value), source)
             }
             Query::Terms { field, values } => term_matches(mapping, field, values, source),
+            Query::Match { field, text } => match_matches(mapping, field, text, source),
             Query::Bool {
                 must,
                 should,
@@ -154,6 +179,37 @@ fn resolve<'m>(mapping: &'m ObjectMapper, field: &str) -> Option<(&'m FieldMappe
         field.to_owned()
     };
     Some((mapper, source_path))
+}
+
+fn is_text(mapper: &FieldMapper) -> bool {
+    matches!(mapper.ty.as_str(), "text" | "match_only_text")
+}
+
+/// Approximates the standard analyzer: lower-cased alphanumeric tokens.
+fn tokens(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|token| !token.is_empty())
+        .map(str::to_lowercase)
+}
+
+fn match_matches(mapping: &ObjectMapper, field: &str, text: &Value, source: &Value) -> bool {
+    let Some((mapper, path)) = resolve(mapping, field) else {
+        return false;
+    };
+    let segments: Vec<&str> = path.split('.').collect();
+    let mut values = Vec::new();
+    collect(source, &segments, &mut values);
+    if !is_text(mapper) {
+        return values.iter().any(|v| indexed_equals(mapper, v, text));
+    }
+    let Some(text) = as_text(text) else {
+        return false;
+    };
+    let wanted: Vec<String> = tokens(&text).collect();
+    values
+        .iter()
+        .filter_map(|v| as_text(v))
+        .any(|doc| tokens(&doc).any(|token| wanted.contains(&token)))
 }
 
 fn term_matches(mapping: &ObjectMapper, field: &str, wanted: &[Value], source: &Value) -> bool {
@@ -243,16 +299,88 @@ fn indexed_equals(mapper: &FieldMapper, doc: &Value, term: &Value) -> bool {
             truth(doc).is_some_and(|d| truth(term) == Some(d))
         }
         "text" | "match_only_text" => {
-            // Approximates the standard analyzer: lower-cased alphanumeric tokens.
             let Some(term) = as_text(term) else {
                 return false;
             };
-            as_text(doc).is_some_and(|d| {
-                d.split(|c: char| !c.is_alphanumeric())
-                    .any(|token| !token.is_empty() && token.to_lowercase() == term)
-            })
+            as_text(doc).is_some_and(|d| tokens(&d).any(|token| token == term))
         }
         _ => as_text(doc).is_some_and(|d| as_text(term) == Some(d)),
+    }
+}
+
+/// Top-level search body keys this server reads.
+const SERVED_SEARCH_KEYS: &[&str] = &["query", "from", "size", "track_total_hits", "timeout"];
+
+/// Top-level search body keys ES reads and this server does not: refused with a 400 that
+/// names them, rather than a search that silently ignores them.
+const UNSERVED_SEARCH_KEYS: &[&str] = &[
+    "aggs",
+    "aggregations",
+    "sort",
+    "_source",
+    "highlight",
+    "post_filter",
+    "search_after",
+    "pit",
+    "collapse",
+    "rescore",
+    "suggest",
+    "knn",
+    "script_fields",
+    "stored_fields",
+    "docvalue_fields",
+    "fields",
+    "explain",
+    "version",
+    "seq_no_primary_term",
+    "min_score",
+    "indices_boost",
+    "runtime_mappings",
+    "slice",
+    "profile",
+    "terminate_after",
+    "stats",
+    "track_scores",
+    "ext",
+    "retriever",
+    "rank",
+    "sub_searches",
+];
+
+/// `SearchSourceBuilder.parseXContent`'s refusal of keys it does not know.
+pub fn check_search_body(body: &Value) -> Result<(), EsError> {
+    let Some(map) = body.as_object() else {
+        return Err(parsing(format!(
+            "Unexpected token {} in the search body",
+            token_name(body)
+        )));
+    };
+    for (key, value) in map {
+        if SERVED_SEARCH_KEYS.contains(&key.as_str()) {
+            continue;
+        }
+        if UNSERVED_SEARCH_KEYS.contains(&key.as_str()) {
+            return Err(EsError::new(
+                "illegal_argument_exception",
+                format!("es-test-server does not serve [{key}] in a search body"),
+            ));
+        }
+        return Err(parsing(format!(
+            "Unknown key for a {} in [{key}].",
+            token_name(value)
+        )));
+    }
+    Ok(())
+}
+
+/// `RestActions.getQueryContent`: a count body holds `query` and nothing else.
+pub fn check_count_body(body: &Value) -> Result<(), EsError> {
+    match body.as_object() {
+        Some(map) => match map.keys().find(|k| k.as_str() != "query") {
+            Some(key) => Err(parsing(format!("request does not support [{key}]"))),
+            None => Ok(()),
+        },
+        None => Err(parsing("request body must be an object")),
     }
 }
 

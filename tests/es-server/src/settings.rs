@@ -36,6 +36,25 @@ const NESTED_FIELDS: &str = "index.mapping.nested_fields.limit";
 const NESTED_OBJECTS: &str = "index.mapping.nested_objects.limit";
 const FIELD_NAME_LENGTH: &str = "index.mapping.field_name_length.limit";
 
+const SHARDS: &str = "index.number_of_shards";
+const REPLICAS: &str = "index.number_of_replicas";
+const REFRESH_INTERVAL: &str = "index.refresh_interval";
+
+/// How many copies of an index there are. This server keeps one copy of the data; the counts
+/// shape `_shards` in responses and the cluster health (one node: replicas stay unassigned).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Copies {
+    pub shards: u32,
+    pub replicas: u32,
+}
+
+impl Copies {
+    /// Shard copies ES would try to reach for a write or a refresh: primaries and replicas.
+    pub fn total(self) -> u32 {
+        self.shards * (1 + self.replicas)
+    }
+}
+
 /// Settings as Elasticsearch keeps them: flat keys with an `index.` prefix, string values.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings(pub BTreeMap<String, String>);
@@ -58,7 +77,49 @@ impl Settings {
             .collect();
         let settings = Settings(normalized);
         settings.limits()?;
+        settings.copies()?;
         Ok(settings)
+    }
+
+    /// `index.number_of_shards` and `index.number_of_replicas`, 1 and 1 unless set (ES 8's
+    /// defaults), checked against the ranges ES accepts.
+    pub fn copies(&self) -> Result<Copies, EsError> {
+        let read = |key: &str, min: i64, max: i64| -> Result<u32, EsError> {
+            let Some(raw) = self.0.get(key) else {
+                return Ok(1);
+            };
+            let value = raw.parse::<i64>().map_err(|_| {
+                EsError::new(
+                    "illegal_argument_exception",
+                    format!("Failed to parse value [{raw}] for setting [{key}]"),
+                )
+            })?;
+            if value < min || value > max {
+                let bound = if value < min {
+                    format!("must be >= {min}")
+                } else {
+                    format!("must be <= {max}")
+                };
+                return Err(EsError::new(
+                    "illegal_argument_exception",
+                    format!("Failed to parse value [{raw}] for setting [{key}] {bound}"),
+                ));
+            }
+            Ok(value as u32)
+        };
+        Ok(Copies {
+            shards: read(SHARDS, 1, 1024)?,
+            replicas: read(REPLICAS, 0, i64::from(i32::MAX))?,
+        })
+    }
+
+    /// `index.refresh_interval: -1` turns the periodic refresh off for the index.
+    pub fn periodic_refresh(&self) -> bool {
+        self.0.get(REFRESH_INTERVAL).map(String::as_str) != Some("-1")
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.0.contains_key(key)
     }
 
     /// `other`'s keys win, as a request's settings win over a template's.

@@ -3,22 +3,28 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-
 use crate::error::EsError;
 use crate::faults::{Dice, Faults, Stats};
 use crate::index::Index;
 use crate::mapping::ObjectMapper;
 use crate::settings::Settings;
+use crate::template::Template;
 
-#[derive(Debug, Clone)]
-pub struct Template {
-    pub index_patterns: Vec<String>,
-    pub priority: i64,
-    pub settings: Settings,
-    pub mappings: ObjectMapper,
-    /// The body as given, for `GET /_index_template/{name}`.
-    pub source: Value,
+/// `ignore_unavailable` and `allow_no_indices`: what a missing index, or an expression that
+/// names none, does to a request that reads indices.
+#[derive(Debug, Clone, Copy)]
+pub struct IndicesOptions {
+    pub ignore_unavailable: bool,
+    pub allow_no_indices: bool,
+}
+
+impl Default for IndicesOptions {
+    fn default() -> Self {
+        Self {
+            ignore_unavailable: false,
+            allow_no_indices: true,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -137,13 +143,17 @@ impl State {
         let template = self
             .templates
             .values()
-            .filter(|t| t.index_patterns.iter().any(|p| glob(p, name)))
-            .max_by_key(|t| t.priority);
+            .filter(|t| t.matches(name))
+            .max_by_key(|t| t.priority_or_zero());
         let mut merged_settings = self.default_settings.clone();
         let mut merged_mappings = ObjectMapper::default();
         if let Some(t) = template {
-            merged_settings = t.settings.merged_over(&merged_settings);
-            merged_mappings = t.mappings.clone();
+            if let Some(settings) = &t.settings {
+                merged_settings = settings.merged_over(&merged_settings);
+            }
+            if let Some(mappings) = &t.mappings {
+                merged_mappings = mappings.clone();
+            }
         }
         if let Some(s) = settings {
             merged_settings = s.merged_over(&merged_settings);
@@ -155,16 +165,30 @@ impl State {
         let uuid = encode_id(0xC0FF_EE00_0000_0000 ^ self.indices_created, 22);
         merged_settings.set("index.uuid", uuid.clone());
         merged_settings.set("index.provided_name", name);
-        merged_settings.set("index.number_of_shards", "1");
-        merged_settings.set("index.number_of_replicas", "1");
+        for (key, default) in [
+            ("index.number_of_shards", "1"),
+            ("index.number_of_replicas", "1"),
+        ] {
+            if !merged_settings.contains(key) {
+                merged_settings.set(key, default);
+            }
+        }
         merged_settings.set("index.version.created", "8512000");
         let index = Index::new(name, uuid, merged_settings, merged_mappings)?;
         Ok(self.indices.entry(name.to_owned()).or_insert(index))
     }
 
-    /// The indices an expression (`a`, `a,b`, `tw*`, `_all`) names, or 404 for a missing
-    /// concrete name (wildcards that match nothing are fine, as `allow_no_indices` says).
+    /// The indices an expression (`a`, `a,b`, `tw*`, `_all`) names, with the default
+    /// [`IndicesOptions`]: 404 for a missing concrete name, wildcards may match nothing.
     pub fn resolve(&self, expression: &str) -> Result<Vec<String>, EsError> {
+        self.resolve_with(expression, IndicesOptions::default())
+    }
+
+    pub fn resolve_with(
+        &self,
+        expression: &str,
+        options: IndicesOptions,
+    ) -> Result<Vec<String>, EsError> {
         let mut names = Vec::new();
         for part in expression.split(',').filter(|p| !p.is_empty()) {
             if part == "_all" || part.contains('*') {
@@ -172,12 +196,15 @@ impl State {
                 names.extend(self.indices.keys().filter(|n| glob(pattern, n)).cloned());
             } else if self.indices.contains_key(part) {
                 names.push(part.to_owned());
-            } else {
+            } else if !options.ignore_unavailable {
                 return Err(EsError::index_not_found(part, "index_or_alias"));
             }
         }
         names.sort();
         names.dedup();
+        if names.is_empty() && !options.allow_no_indices {
+            return Err(EsError::index_not_found(expression, "index_or_alias"));
+        }
         Ok(names)
     }
 }

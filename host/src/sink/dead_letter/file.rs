@@ -1,7 +1,13 @@
 //! Dead letters in a file: one JSON line per refused record, with the stage,
-//! the plugin, the reason, where the record came from and its original bytes
-//! (`original` when they are UTF-8, else `original_base64`).
+//! the plugin, the reason, where the record came from and the record as it
+//! entered Sluice (`original` when it is UTF-8, else `original_base64`);
+//! when a stage refused what a plugin made of it, that too (`refused`).
+//!
+//! The file is appended to, never emptied: the dead letters of an earlier
+//! run stay until the user moves them away, and every line says where its
+//! record came from.
 
+use std::fs::OpenOptions;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
@@ -9,7 +15,7 @@ use base64::Engine as _;
 use serde::Serialize;
 
 use crate::record::{DeadLetter, Stage};
-use crate::sink::{SinkError, create_file};
+use crate::sink::SinkError;
 
 pub struct FileDeadLetters {
     name: String,
@@ -31,19 +37,36 @@ struct Line<'a> {
     original: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     original_base64: Option<String>,
+    /// What the refusing stage saw, when a plugin had changed the record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refused: Option<std::borrow::Cow<'a, str>>,
 }
 
 impl FileDeadLetters {
-    pub fn create(path: &Path) -> Result<Self, SinkError> {
+    /// Opens `path` for appending, creating it and its folder if needed.
+    pub fn open(path: &Path) -> Result<Self, SinkError> {
+        let io_error = |source| SinkError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(io_error)?;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(io_error)?;
         Ok(FileDeadLetters {
             name: path.display().to_string(),
-            out: BufWriter::new(create_file(path)?),
+            out: BufWriter::new(file),
         })
     }
 
     pub fn write(&mut self, dead_letters: &[DeadLetter]) -> Result<(), SinkError> {
         for letter in dead_letters {
-            let text = std::str::from_utf8(&letter.bytes).ok();
+            let original = letter.original();
+            let text = std::str::from_utf8(original).ok();
             let line = Line {
                 stage: letter.stage,
                 plugin: letter.plugin.as_deref(),
@@ -55,7 +78,8 @@ impl FileDeadLetters {
                 original: text,
                 original_base64: text
                     .is_none()
-                    .then(|| base64::engine::general_purpose::STANDARD.encode(&letter.bytes)),
+                    .then(|| base64::engine::general_purpose::STANDARD.encode(original)),
+                refused: letter.refused().map(String::from_utf8_lossy),
             };
             serde_json::to_writer(&mut self.out, &line)
                 .map_err(std::io::Error::from)

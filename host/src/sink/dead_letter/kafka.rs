@@ -132,6 +132,7 @@ impl fmt::Display for OriginText {
             source,
             partition,
             offset,
+            ..
         } = &self.0;
         match partition {
             Some(partition) => write!(f, "{source}/{partition} offset {offset}"),
@@ -188,12 +189,12 @@ impl KafkaDeadLetters {
                 &self.topic,
                 Box::new(letter.origin.clone()),
             )
-            .payload(letter.bytes.as_slice())
+            .payload(letter.original())
             .headers(headers(letter));
             librdkafka::send_waiting(&self.producer, record, QUEUE_FULL_WAIT).map_err(|error| {
                 let error = KafkaDeadLetterError::Enqueue {
                     origin: OriginText(letter.origin.clone()),
-                    size: letter.bytes.len(),
+                    size: letter.original().len(),
                     error,
                 };
                 sink_error(&self.name, error)

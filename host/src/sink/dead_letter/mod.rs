@@ -28,10 +28,19 @@ enum Destination {
 impl DeadLetterSink {
     pub fn from_config(config: &DeadLetterConfig) -> Result<Self, SinkError> {
         let destination = match config.kind {
-            DeadLetterKind::File => Destination::File(FileDeadLetters::create(&config.path)?),
+            DeadLetterKind::File => Destination::File(FileDeadLetters::open(&config.path)?),
             DeadLetterKind::Kafka => Destination::Kafka(KafkaDeadLetters::connect(config)?),
         };
         Ok(DeadLetterSink { destination })
+    }
+
+    /// Where the dead letters go, as the run summary names it: the file's
+    /// path, or `kafka topic T`.
+    pub fn describe(config: &DeadLetterConfig) -> String {
+        match config.kind {
+            DeadLetterKind::File => format!("{} (appended)", config.path.display()),
+            DeadLetterKind::Kafka => format!("Kafka topic {}", config.topic),
+        }
     }
 
     pub fn write(&mut self, dead_letters: &[DeadLetter]) -> Result<(), SinkError> {

@@ -1,29 +1,39 @@
-//! Documents into `_bulk` items, and items into request bodies sized by
-//! bytes and count.
+//! Documents into `_bulk` items (an `index` action and its document, or a
+//! `delete` action for a stream's delete notice), and items into request
+//! bodies sized by bytes and count.
 
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 
 use super::config::BatchConfig;
+use super::retry::{Class, classify};
 use crate::record::{DeadLetter, Document, Origin, Stage};
 use crate::sink::BulkEncoder;
 
-/// One `index` action and its document, ready to send (and to send again).
+/// One `index` action and its document, or one `delete` action, ready to
+/// send (and to send again).
 #[derive(Debug, Clone)]
 pub struct Item {
     pub origin: Origin,
     /// The action line and the document, each ending in a newline.
     pub lines: Bytes,
-    /// Where the document starts in `lines`.
+    /// Where the document starts in `lines` (its end, for a delete).
     document_at: usize,
+    delete: bool,
 }
 
 impl Item {
     /// Encodes a document with the shared `_bulk` encoder, or returns the
     /// dead letter of a document that has no `_id` or index.
     pub fn encode(encoder: &BulkEncoder, document: Document) -> Result<Item, DeadLetter> {
-        let origin = document.origin.clone();
+        let delete = document.is_delete();
+        // A delete sends no document: its dead letter must still hold the
+        // notice.
+        let origin = match delete {
+            true => document.origin.clone().entered_as(document.bytes.clone()),
+            false => document.origin.clone(),
+        };
         let mut lines = Vec::with_capacity(document.bytes.len() + 96);
         encoder.encode(document, &mut lines)?;
         let document_at = lines
@@ -35,12 +45,26 @@ impl Item {
             origin,
             lines: Bytes::from(lines),
             document_at,
+            delete,
         })
     }
 
-    /// The dead letter for this item, with the document as it was sent.
+    /// What an item's status means. A delete of a tweet the index does not
+    /// hold (404, `not_found`) is done: the tweet is not there.
+    pub fn classify(&self, status: u16) -> Class {
+        match status {
+            404 if self.delete => Class::Done,
+            status => classify(status),
+        }
+    }
+
+    /// The dead letter for this item, with the document as it was sent
+    /// (a delete sent no document: its action line).
     pub fn dead_letter(&self, reason: String) -> DeadLetter {
-        let document = &self.lines[self.document_at..];
+        let document = match self.delete {
+            true => &self.lines[..],
+            false => &self.lines[self.document_at..],
+        };
         DeadLetter {
             origin: self.origin.clone(),
             stage: Stage::Sink,

@@ -241,7 +241,7 @@ async fn deliver(service: &Service, retry: RetryConfig, items: Vec<Item>) -> Out
                         .as_ref()
                         .map(|e| e.describe())
                         .unwrap_or_default();
-                    match classify(result.status) {
+                    match item.classify(result.status) {
                         Class::Done => delivery.written += 1,
                         Class::Retry => {
                             last_error = format!("item {}: {error}", result.status);

@@ -58,7 +58,10 @@ const OWNED_SETTINGS: &[(&str, &str)] = &[
         "enable.auto.offset.store",
         "offsets are committed only after the sink flushed the records",
     ),
-    ("enable.partition.eof", "use `source.stop_at_end`"),
+    (
+        "enable.partition.eof",
+        "`source.stop_at_end` finds the end from the watermarks",
+    ),
 ];
 
 /// Defaults that keep memory bounded: librdkafka prefetches into one queue
@@ -68,10 +71,15 @@ const OWNED_SETTINGS: &[(&str, &str)] = &[
 /// waits `fetch.queue.backoff.ms` (1 s by default) before fetching again:
 /// with that default the pipeline spent 5 of 7 s waiting for records
 /// (benches/kafka), so it is 10 ms here.
+///
+/// The cooperative-sticky assignor instead of librdkafka's eager
+/// `range,roundrobin`: a rebalance revokes only the partitions that move,
+/// so members joining or leaving do not stop the others' partitions.
 const DEFAULT_SETTINGS: &[(&str, &str)] = &[
     ("queued.max.messages.kbytes", "16384"),
     ("queued.min.messages", "20000"),
     ("fetch.queue.backoff.ms", "10"),
+    ("partition.assignment.strategy", "cooperative-sticky"),
 ];
 
 impl KafkaConfig {
@@ -98,15 +106,6 @@ impl KafkaConfig {
                 "must be at least 1",
             ));
         }
-        // librdkafka's end-of-partition event names the partition but, as
-        // the rdkafka crate hands it over, not the topic: with two topics the
-        // end of `a/0` could not be told from the end of `b/0`.
-        if self.stop_at_end && self.topics.len() > 1 {
-            return Err(ConfigError::invalid(
-                "source.stop_at_end",
-                "works with one topic only (end-of-partition events do not name the topic)",
-            ));
-        }
         librdkafka::validate("source.settings", &self.settings, OWNED_SETTINGS)
     }
 
@@ -125,7 +124,7 @@ impl KafkaConfig {
             )
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
-            .set("enable.partition.eof", self.stop_at_end.to_string());
+            .set("enable.partition.eof", "false");
         client
     }
 }
@@ -155,6 +154,10 @@ mod tests {
         assert_eq!(client.get("check.crcs"), Some("true"));
         assert_eq!(client.get("enable.auto.commit"), Some("false"));
         assert_eq!(client.get("auto.offset.reset"), Some("earliest"));
+        assert_eq!(
+            client.get("partition.assignment.strategy"),
+            Some("cooperative-sticky")
+        );
     }
 
     #[test]
@@ -167,19 +170,5 @@ mod tests {
             error.contains("source.settings.enable.auto.commit"),
             "{error}"
         );
-    }
-
-    #[test]
-    fn stop_at_end_with_two_topics_is_refused() {
-        let config = parse(
-            r#"
-            brokers = ["b:9092"]
-            topics = ["a", "b"]
-            group_id = "g"
-            stop_at_end = true
-        "#,
-        );
-        let error = config.validate().unwrap_err().to_string();
-        assert!(error.contains("source.stop_at_end"), "{error}");
     }
 }

@@ -41,7 +41,8 @@ impl ConsumerContext for GroupContext {
         }
         // The new owner starts from the committed offset: committing the
         // settled position now spares it records we already wrote. Records
-        // handed out since the last settle are left for it to redeliver.
+        // handed out since the last settle are dropped before our sink
+        // (`Offsets::revoked_in_flight`) and left for it to redeliver.
         match commit(consumer, &to_commit) {
             Ok(()) => tracing::info!(offsets = ?to_commit, "committed on revocation"),
             Err(error) => tracing::warn!(%error, offsets = ?to_commit,
@@ -49,15 +50,23 @@ impl ConsumerContext for GroupContext {
         }
     }
 
-    fn post_rebalance(&self, _consumer: &GroupConsumer, rebalance: &Rebalance<'_>) {
+    fn post_rebalance(&self, consumer: &GroupConsumer, rebalance: &Rebalance<'_>) {
         match rebalance {
             Rebalance::Assign(list) => {
                 let assigned = partitions_of(list);
                 tracing::info!(partitions = ?names(&assigned), "partitions assigned");
                 self.offsets().assign(&assigned);
             }
-            Rebalance::Error(error) => tracing::warn!(%error, "rebalance failed"),
+            Rebalance::Error(error) => {
+                tracing::warn!(%error, "rebalance failed");
+                return;
+            }
             Rebalance::Revoke(_) => {}
+        }
+        // With the cooperative assignor each event lists only what changed.
+        match consumer.assignment() {
+            Ok(now) => tracing::info!(partitions = ?names(&partitions_of(&now)), "assignment now"),
+            Err(error) => tracing::warn!(%error, "reading the assignment"),
         }
     }
 }

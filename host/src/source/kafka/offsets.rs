@@ -8,9 +8,10 @@
 //! - committed: what the broker has acknowledged.
 //!
 //! Only settled positions are ever committed. A partition taken away by a
-//! rebalance gets its settled position committed and is forgotten: records
-//! of it still in the pipeline are redelivered to the new owner (duplicates,
-//! which the sink's deterministic `_id` overwrites), never skipped.
+//! rebalance gets its settled position committed and is forgotten. Its
+//! records handed out since then are still in the pipeline: they are
+//! dropped before the sink ([`Offsets::revoked_in_flight`]) because the new owner reads
+//! them again from the committed position, so they are written once, by it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -23,21 +24,29 @@ pub struct Offsets {
     handed_out: BTreeMap<Partition, i64>,
     settled: BTreeMap<Partition, i64>,
     committed: BTreeMap<Partition, i64>,
-    /// Partitions read to their end since their last record (stop_at_end).
-    at_end: BTreeSet<i32>,
+    /// Revoked partitions whose records handed out since the last settle
+    /// may still be in the pipeline.
+    revoked_in_flight: BTreeSet<Partition>,
 }
 
 impl Offsets {
     /// The record at `offset` of `topic`/`partition` goes to the pipeline.
     pub fn hand_out(&mut self, topic: &Arc<str>, partition: i32, offset: i64) {
-        self.at_end.remove(&partition);
         self.handed_out
             .insert((topic.clone(), partition), offset + 1);
     }
 
-    /// Everything handed out so far has left the pipeline.
+    /// The offset after the last record of `partition` handed out since it
+    /// was assigned, if any.
+    pub fn next(&self, partition: &Partition) -> Option<i64> {
+        self.handed_out.get(partition).copied()
+    }
+
+    /// Everything handed out so far has left the pipeline (so no record of a
+    /// revoked partition is in flight any more).
     pub fn settle(&mut self) {
         self.settled.clone_from(&self.handed_out);
+        self.revoked_in_flight.clear();
     }
 
     /// Settled positions the broker has not acknowledged yet.
@@ -61,10 +70,12 @@ impl Offsets {
     pub fn revoke(&mut self, partitions: &[Partition]) -> Vec<(Partition, i64)> {
         let mut to_commit = Vec::new();
         for partition in partitions {
-            self.handed_out.remove(partition);
-            self.at_end.remove(&partition.1);
+            let handed_out = self.handed_out.remove(partition);
             let settled = self.settled.remove(partition);
             let committed = self.committed.remove(partition);
+            if handed_out.is_some() && handed_out != settled {
+                self.revoked_in_flight.insert(partition.clone());
+            }
             if let Some(next) = settled
                 && committed != Some(next)
             {
@@ -74,20 +85,32 @@ impl Offsets {
         to_commit
     }
 
-    /// Newly assigned partitions have not been read to their end yet.
+    /// `partitions` are assigned. One that comes back while records of its
+    /// previous assignment are still in flight keeps them: they cannot be
+    /// told from the records it is about to hand out again, and dropping
+    /// those would commit past records never written. They are written
+    /// twice instead (the sink's `_id` overwrites the copy).
     pub fn assign(&mut self, partitions: &[Partition]) {
-        for (_, partition) in partitions {
-            self.at_end.remove(partition);
+        for partition in partitions {
+            self.revoked_in_flight.remove(partition);
         }
     }
 
-    pub fn reached_end(&mut self, partition: i32) {
-        self.at_end.insert(partition);
+    /// Partitions a rebalance took away whose records handed out earlier
+    /// may still be in the pipeline: those records must not be written.
+    pub fn revoked_in_flight(&self) -> Vec<Partition> {
+        self.revoked_in_flight.iter().cloned().collect()
     }
+}
 
-    /// Every one of `assigned` has been read to its end.
-    pub fn all_at_end(&self, assigned: &[Partition]) -> bool {
-        !assigned.is_empty() && assigned.iter().all(|(_, p)| self.at_end.contains(p))
+/// Where reading `partition` stands when it has handed out nothing since it
+/// was assigned: its committed offset, or without one the offset
+/// `auto.offset.reset` starts from (`low` for earliest, `high` for latest).
+pub fn start_position(committed: Option<i64>, earliest: bool, (low, high): (i64, i64)) -> i64 {
+    match committed {
+        Some(next) => next,
+        None if earliest => low,
+        None => high,
     }
 }
 
@@ -131,14 +154,37 @@ mod tests {
     }
 
     #[test]
-    fn the_end_needs_every_assigned_partition_read_to_its_end() {
+    fn records_in_flight_for_a_revoked_partition_are_no_longer_owned() {
         let mut offsets = Offsets::default();
-        assert!(!offsets.all_at_end(&[]));
-        offsets.reached_end(0);
-        assert!(!offsets.all_at_end(&[tp(0), tp(1)]));
-        offsets.reached_end(1);
-        assert!(offsets.all_at_end(&[tp(0), tp(1)]));
-        offsets.hand_out(&tp(0).0, 1, 5);
-        assert!(!offsets.all_at_end(&[tp(0), tp(1)]));
+        offsets.hand_out(&tp(0).0, 0, 0);
+        offsets.hand_out(&tp(0).0, 1, 0);
+        offsets.hand_out(&tp(0).0, 2, 0);
+        offsets.settle();
+        // Partition 0 has a record in flight, 1 has none, 2 keeps its.
+        offsets.hand_out(&tp(0).0, 0, 1);
+        offsets.hand_out(&tp(0).0, 2, 1);
+        offsets.revoke(&[tp(0), tp(1)]);
+        assert_eq!(offsets.revoked_in_flight(), vec![tp(0)]);
+        // Once the pipeline is empty nothing of the old assignment is left.
+        offsets.settle();
+        assert_eq!(offsets.revoked_in_flight(), vec![]);
+    }
+
+    #[test]
+    fn a_partition_that_comes_back_keeps_its_records_in_flight() {
+        let mut offsets = Offsets::default();
+        offsets.hand_out(&tp(0).0, 0, 5);
+        offsets.revoke(&[tp(0)]);
+        assert_eq!(offsets.revoked_in_flight(), vec![tp(0)]);
+        offsets.assign(&[tp(0)]);
+        assert_eq!(offsets.revoked_in_flight(), vec![]);
+        assert_eq!(offsets.next(&tp(0)), None);
+    }
+
+    #[test]
+    fn an_unread_partition_starts_at_its_commit_or_at_the_reset_position() {
+        assert_eq!(start_position(Some(7), true, (2, 10)), 7);
+        assert_eq!(start_position(None, true, (2, 10)), 2);
+        assert_eq!(start_position(None, false, (2, 10)), 10);
     }
 }

@@ -2,7 +2,7 @@
 //! SDK's batch entry point (the same code path as the WebAssembly export).
 
 use serde_json::{Value, json};
-use sluice_sdk::{Config, Filter, Outcome, process_batch};
+use sluice_sdk::{Config, Outcome, Plugin};
 
 use example_filter_rust::ExampleFilter;
 
@@ -19,8 +19,10 @@ fn tweet_line(file: &str, id_str: &str) -> Vec<u8> {
         .to_vec()
 }
 
-fn filter(config: &str) -> ExampleFilter {
-    ExampleFilter::init(Config::from_json(config)).expect("valid config")
+fn process(config: &str, batch: Vec<Vec<u8>>) -> Vec<Outcome> {
+    ExampleFilter::init(Config::from_json(config))
+        .expect("valid config")
+        .process(batch)
 }
 
 fn replaced(outcome: &Outcome) -> Value {
@@ -33,7 +35,7 @@ fn replaced(outcome: &Outcome) -> Value {
 #[test]
 fn extended_tweet_keeps_its_full_text_and_hashtags() {
     let tweet = tweet_line("python-twitter-testdata.ndjson", "972472958601056256");
-    let outcomes = process_batch(&filter("{}"), vec![tweet]);
+    let outcomes = process("{}", vec![tweet]);
     let doc = replaced(&outcomes[0]);
     assert!(
         doc["text"]
@@ -53,7 +55,7 @@ fn extended_tweet_keeps_its_full_text_and_hashtags() {
 #[test]
 fn retweet_is_flagged_and_its_hashtags_listed() {
     let tweet = tweet_line("python-twitter-testdata.ndjson", "675124333967245314");
-    let doc = replaced(&process_batch(&filter("{}"), vec![tweet])[0]);
+    let doc = replaced(&process("{}", vec![tweet])[0]);
     assert_eq!(doc["is_retweet"], json!(true));
     assert_eq!(
         doc["hashtags"],
@@ -70,10 +72,10 @@ fn japanese_tweets_are_dropped_unless_configured() {
     let envelope: Value = serde_json::from_str(&text).unwrap();
     let first = serde_json::to_vec(&envelope["statuses"][0]).unwrap();
 
-    let dropped = process_batch(&filter("{}"), vec![first.clone()]);
+    let dropped = process("{}", vec![first.clone()]);
     assert_eq!(dropped, vec![Outcome::Drop]);
 
-    let kept = replaced(&process_batch(&filter(r#"{"langs": ["ja"]}"#), vec![first])[0]);
+    let kept = replaced(&process(r#"{"langs": ["ja"]}"#, vec![first])[0]);
     assert_eq!(kept["user_screen_name"], json!("ayuu0123"));
     assert_eq!(kept["in_reply_to_screen_name"], json!("aym0566x"));
     assert_eq!(kept["id_str"], json!("505874924095815681"));
@@ -85,7 +87,7 @@ fn records_without_a_string_id_are_rejected() {
         b"[1, 2]".to_vec(),
         br#"{"id_str": 5, "lang": "en"}"#.to_vec(),
     ];
-    let outcomes = process_batch(&filter("{}"), batch);
+    let outcomes = process("{}", batch);
     let reject = Outcome::Reject("missing id_str".to_string());
     assert_eq!(outcomes, vec![reject.clone(), reject]);
 }
@@ -95,5 +97,8 @@ fn a_misspelt_config_key_is_named() {
     let error = ExampleFilter::init(Config::from_json(r#"{"lnags": ["en"]}"#))
         .err()
         .expect("init refuses the key");
-    assert_eq!(error, "unknown config key: lnags");
+    assert_eq!(
+        error,
+        "invalid plugin config at `lnags`: unknown field `lnags`, expected `langs`"
+    );
 }
