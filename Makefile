@@ -6,7 +6,7 @@
 CARGO ?= cargo
 WASM_TARGET := wasm32-wasip2
 # Plugins the host tests and the demo load, built as components.
-PLUGINS := flatten-retweets prune-fields identity chaos
+PLUGINS := flatten-retweets prune-fields identity chaos add-fields
 # Plugins that break the interface on purpose, for host/tests/hostile*.rs.
 PLUGINS += hostile-wrong-count hostile-missing-export hostile-wrong-version
 

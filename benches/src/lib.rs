@@ -82,5 +82,6 @@ pub fn identity_plugin() -> PluginConfig {
         path: plugin_dir().join("identity.wasm"),
         config: Default::default(),
         limits: Default::default(),
+        fixtures: None,
     }
 }

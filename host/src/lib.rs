@@ -13,9 +13,11 @@
 //! enters leaves exactly one way: written by the sink, dropped by a filter, or
 //! dead-lettered. [`report`] counts them and checks that nothing went missing.
 
+pub mod admin;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod decode;
 pub mod guard;
 pub mod json;

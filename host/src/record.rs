@@ -113,6 +113,8 @@ pub struct DeadLetter {
     pub stage: Stage,
     /// The plugin that rejected or trapped on the record, if any.
     pub plugin: Option<Arc<str>>,
+    /// The version of that plugin (1, 2, ... per process; see hot swap).
+    pub plugin_version: Option<u64>,
     pub reason: String,
     /// The bytes as they entered the stage that refused them.
     pub bytes: Vec<u8>,

@@ -169,6 +169,7 @@ impl PipelineBench {
                 path: self.plugin_dir.join("identity.wasm"),
                 config: Default::default(),
                 limits: Default::default(),
+                fixtures: None,
             }],
             ChainKind::Default | ChainKind::Native => demo
                 .iter()

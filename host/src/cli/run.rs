@@ -1,14 +1,16 @@
 //! `sluice run`: one pipeline from a file (or the bundled demo), flags for the
 //! common overrides, a summary at the end and on Ctrl-C. Several `--config`
 //! files run as separate pipelines in one process, each on its own thread,
-//! all sharing one plugin engine.
+//! all sharing one plugin engine. Signals, the admin API and the plugin
+//! file watcher reach the pipelines through one control handle.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
@@ -18,6 +20,8 @@ use crate::config::{
     ConfigError, DEFAULT_PIPELINE, DeadLetterConfig, DeadLetterKind, PipelineConfig, SinkConfig,
     SourceConfig,
 };
+use crate::control::services::{ServiceSettings, Services};
+use crate::control::{Control, PipelineControl};
 use crate::pipeline::Pipeline;
 use crate::plugin::PluginRuntime;
 use crate::report::Summary;
@@ -48,6 +52,10 @@ pub struct RunArgs {
     /// one object keyed by pipeline name).
     #[arg(long)]
     summary_json: Option<PathBuf>,
+    /// Serve the admin HTTP API (plugin management) on this address, e.g.
+    /// 127.0.0.1:9600; overrides `[admin] listen`.
+    #[arg(long)]
+    admin: Option<SocketAddr>,
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -70,9 +78,16 @@ fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
 
     let runtime = PluginRuntime::new()?;
     let pipeline = Pipeline::build(&config, &runtime)?;
-    stop_on_signal(
-        vec![pipeline.stop_handle()],
-        "stopping after the batch in flight (Ctrl-C again to abort)",
+    let file = args.config.first();
+    let name = file.map_or_else(|| "default".to_owned(), |path| pipeline_name(path));
+    let control = Control::new(vec![control_of(name, file, &pipeline, &config)?]);
+    let _services = Services::start(
+        Arc::new(control),
+        ServiceSettings {
+            admin: args.admin.or(config.admin.listen),
+            debounce: Duration::from_millis(config.hot_swap.debounce_ms),
+            stop_message: "stopping after the batch in flight (Ctrl-C again to abort)",
+        },
     )?;
 
     let summary = pipeline.run()?;
@@ -125,9 +140,31 @@ fn run_several(args: RunArgs) -> anyhow::Result<ExitCode> {
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    stop_on_signal(
-        pipelines.iter().map(Pipeline::stop_handle).collect(),
-        "stopping every pipeline after its batch in flight (Ctrl-C again to abort)",
+    let controls = named
+        .iter()
+        .zip(&pipelines)
+        .map(|(named, pipeline)| {
+            control_of(
+                named.name.clone(),
+                Some(&named.path),
+                pipeline,
+                &named.config,
+            )
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let _services = Services::start(
+        Arc::new(Control::new(controls)),
+        ServiceSettings {
+            admin: admin_address(&args, &named)?,
+            debounce: Duration::from_millis(
+                named
+                    .iter()
+                    .map(|n| n.config.hot_swap.debounce_ms)
+                    .min()
+                    .unwrap_or(250),
+            ),
+            stop_message: "stopping every pipeline after its batch in flight (Ctrl-C again to abort)",
+        },
     )?;
 
     let mut outcomes: Vec<Option<anyhow::Result<Summary>>> = named.iter().map(|_| None).collect();
@@ -295,20 +332,47 @@ fn check_no_shared_ends(named: &[Named]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The first Ctrl-C (or SIGTERM) asks every pipeline to stop at its next
-/// batch boundary, so each drains, commits and reports; a second one aborts.
-fn stop_on_signal(stops: Vec<Arc<AtomicBool>>, message: &'static str) -> anyhow::Result<()> {
-    let asked = AtomicBool::new(false);
-    ctrlc::set_handler(move || {
-        if asked.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
+/// What the control handle needs of one built pipeline.
+fn control_of(
+    name: String,
+    file: Option<&PathBuf>,
+    pipeline: &Pipeline,
+    config: &PipelineConfig,
+) -> anyhow::Result<PipelineControl> {
+    let registry = pipeline
+        .registry()
+        .expect("a pipeline built from WASM plugins has a registry");
+    PipelineControl::new(
+        name,
+        file.cloned(),
+        pipeline.stop_handle(),
+        registry,
+        config.hot_swap.watch,
+    )
+}
+
+/// One process has one admin server: `--admin`, or the one address the
+/// pipeline files agree on.
+fn admin_address(args: &RunArgs, named: &[Named]) -> anyhow::Result<Option<SocketAddr>> {
+    if args.admin.is_some() {
+        return Ok(args.admin);
+    }
+    let mut chosen: Option<(SocketAddr, &Path)> = None;
+    for pipeline in named {
+        let Some(address) = pipeline.config.admin.listen else {
+            continue;
+        };
+        match chosen {
+            Some((other, path)) if other != address => anyhow::bail!(
+                "{} (`admin.listen = {other}`) and {} (`admin.listen = {address}`) disagree: \
+                 one process has one admin server",
+                path.display(),
+                pipeline.path.display()
+            ),
+            _ => chosen = Some((address, &pipeline.path)),
         }
-        for stop in &stops {
-            stop.store(true, Ordering::SeqCst);
-        }
-        eprintln!("{message}");
-    })
-    .context("installing the Ctrl-C handler")
+    }
+    Ok(chosen.map(|(address, _)| address))
 }
 
 fn report_one(pipeline: &Named, outcome: &anyhow::Result<Summary>) {

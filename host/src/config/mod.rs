@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 mod error;
+mod hot_swap;
 pub use error::ConfigError;
+pub use hot_swap::{AdminConfig, AutoRollbackConfig, HotSwapConfig};
 
 /// The pipeline the demo runs when `sluice run` gets no `--config`.
 pub const DEFAULT_PIPELINE: &str = include_str!("default.toml");
@@ -36,6 +38,10 @@ pub struct PipelineConfig {
     pub guard: GuardConfig,
     #[serde(default)]
     pub pipeline: RunConfig,
+    #[serde(default)]
+    pub admin: AdminConfig,
+    #[serde(default)]
+    pub hot_swap: HotSwapConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -100,6 +106,10 @@ pub struct PluginConfig {
     pub config: toml::Table,
     #[serde(default)]
     pub limits: PluginLimits,
+    /// A `sluice test` fixtures folder every new version must pass before
+    /// it is promoted (hot swap).
+    #[serde(default)]
+    pub fixtures: Option<PathBuf>,
 }
 
 /// The sandbox of one plugin instance.
@@ -607,6 +617,10 @@ impl PipelineConfig {
             resolve(path);
         }
         self.plugins.iter_mut().for_each(|p| resolve(&mut p.path));
+        self.plugins
+            .iter_mut()
+            .filter_map(|p| p.fixtures.as_mut())
+            .for_each(|path| resolve(path));
         resolve_sink_paths(&mut self.sink, &resolve);
         for output in &mut self.outputs {
             resolve_sink_paths(&mut output.sink, &resolve);
@@ -680,6 +694,12 @@ impl PipelineConfig {
                 ));
             }
             plugin.limits.validate(&key("limits"))?;
+            if let Some(fixtures) = plugin.fixtures.as_ref().filter(|f| !f.is_dir()) {
+                return Err(ConfigError::invalid(
+                    &key("fixtures"),
+                    format!("{} is not a folder of fixture cases", fixtures.display()),
+                ));
+            }
             if self.plugins[..i].iter().any(|p| p.name == plugin.name) {
                 return Err(ConfigError::invalid(
                     &key("name"),
@@ -699,6 +719,7 @@ impl PipelineConfig {
         }
         self.validate_outputs()?;
         self.dead_letter.validate()?;
+        self.hot_swap.validate()?;
         self.validate_guard()
     }
 

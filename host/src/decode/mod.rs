@@ -138,6 +138,7 @@ fn dead_letter(raw: RawRecord, reason: String) -> DeadLetter {
         origin: raw.origin,
         stage: Stage::Decode,
         plugin: None,
+        plugin_version: None,
         reason,
         bytes: raw.bytes,
     }

@@ -242,6 +242,7 @@ fn refuse(document: Document, reason: String) -> DeadLetter {
         origin: document.origin,
         stage: Stage::Guard,
         plugin: None,
+        plugin_version: None,
         reason,
         bytes: document.bytes,
     }

@@ -1,6 +1,8 @@
 //! Wiring: builds the pieces a [`PipelineConfig`] describes and moves batches
 //! through them. The pieces meet only at their traits; this module knows no
-//! concrete source or sink.
+//! concrete source or sink. The plugins come from a [`PluginRegistry`]
+//! that can change them while the pipeline runs: each batch is stamped
+//! with the chain it runs under as it is read.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,16 +10,19 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use self::workers::{Processed, Worker, WorkerPool};
+use self::live_chain::LiveChain;
+use self::workers::{Filters, Job, Processed, Worker, WorkerPool};
 use crate::config::PipelineConfig;
 use crate::decode::Decoder;
 use crate::guard::{Guard, MappingShape};
-use crate::plugin::{Chain, PluginError, PluginRuntime, native};
+use crate::plugin::registry::PluginRegistry;
+use crate::plugin::{PluginError, PluginRuntime, native};
 use crate::record::DeadLetter;
 use crate::report::Summary;
 use crate::sink::{DeadLetterSink, Delivery, FanOut, Sink};
 use crate::source::{self, Batch, Source};
 
+mod live_chain;
 mod workers;
 
 pub struct Pipeline {
@@ -35,6 +40,8 @@ struct Outlet {
     batch_size: usize,
     commit_interval: Duration,
     stop: Arc<AtomicBool>,
+    /// `None` for a chain fixed at build time (the native benchmark build).
+    registry: Option<Arc<PluginRegistry>>,
     before: MappingShape,
     after: MappingShape,
     /// Where dead letters go, for the summary.
@@ -45,32 +52,34 @@ impl Pipeline {
     /// Builds every piece up front, so a bad plugin or an unwritable output
     /// fails before the first record is read.
     pub fn build(config: &PipelineConfig, runtime: &PluginRuntime) -> anyhow::Result<Self> {
-        let plugins = config
-            .plugins
-            .iter()
-            .map(|plugin| runtime.load(plugin))
-            .collect::<Result<Vec<_>, _>>()?;
-        for plugin in &plugins {
-            tracing::info!(plugin = %plugin.name, bytes = plugin.size_bytes,
-                compile_ms = plugin.compile_time.as_millis() as u64, "plugin loaded");
-        }
-        Self::assemble(config, || Chain::new(&plugins))
+        let registry = Arc::new(PluginRegistry::new(
+            runtime,
+            &config.plugins,
+            config.hot_swap.auto_rollback,
+        )?);
+        let spec = registry.current();
+        Self::assemble(config, Some(registry), || {
+            LiveChain::new(&spec).map(Filters::Live)
+        })
     }
 
     /// The same pipeline with the plugins' native builds instead of their
     /// WASM components ([`crate::plugin::native`]): for benchmarks only.
     pub fn build_native(config: &PipelineConfig) -> anyhow::Result<Self> {
-        Self::assemble(config, || native::chain(&config.plugins))
+        Self::assemble(config, None, || {
+            native::chain(&config.plugins).map(Filters::Fixed)
+        })
     }
 
-    /// Everything but the plugins; `chain` starts one worker's chain.
+    /// Everything but the plugins; `filters` starts one worker's chain.
     fn assemble(
         config: &PipelineConfig,
-        chain: impl Fn() -> Result<Chain, PluginError>,
+        registry: Option<Arc<PluginRegistry>>,
+        filters: impl Fn() -> Result<Filters, PluginError>,
     ) -> anyhow::Result<Self> {
         let double_encoded = config.decode.double_encoded;
         let workers = (0..worker_count(config.pipeline.workers))
-            .map(|_| Ok(Worker::new(Decoder::new(double_encoded), chain()?)))
+            .map(|_| Ok(Worker::new(Decoder::new(double_encoded), filters()?)))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let mut sink = FanOut::from_config(config).context("opening the sink")?;
         // The guard's budgets start from what the sink's indices already
@@ -91,6 +100,7 @@ impl Pipeline {
             batch_size: config.pipeline.batch_size,
             commit_interval: Duration::from_millis(config.pipeline.commit_interval_ms),
             stop: Arc::new(AtomicBool::new(false)),
+            registry,
             before: MappingShape::new(),
             after: MappingShape::new(),
             dead_letters_to: DeadLetterSink::describe(&config.dead_letter),
@@ -102,6 +112,12 @@ impl Pipeline {
     /// the batches in flight are written and flushed).
     pub fn stop_handle(&self) -> Arc<AtomicBool> {
         self.outlet.stop.clone()
+    }
+
+    /// The plugins this pipeline runs, to change them while it runs;
+    /// `None` for the native benchmark build.
+    pub fn registry(&self) -> Option<Arc<PluginRegistry>> {
+        self.outlet.registry.clone()
     }
 
     pub fn run(self) -> anyhow::Result<Summary> {
@@ -123,7 +139,10 @@ impl Pipeline {
         summary.after = (&outlet.after).into();
         summary.guard = outlet.guard.stats();
         summary.dead_letters_to = outlet.dead_letters_to.clone();
-        summary.plugins = plugins;
+        summary.plugins = match &outlet.registry {
+            Some(registry) => registry.stage_stats(),
+            None => plugins,
+        };
         summary.outputs = outlet.sink.counts();
         let elapsed = started.elapsed().as_secs_f64();
         summary.elapsed_seconds = elapsed;
@@ -180,7 +199,8 @@ impl Outlet {
                     summary.records_in += records.len() as u64;
                     summary.bytes_in += records.iter().map(|r| r.bytes.len() as u64).sum::<u64>();
                     self.sink.hold_raw(&records);
-                    pool.submit(records);
+                    let spec = self.registry.as_ref().map(|r| r.stamp_batch());
+                    pool.submit(Job { records, spec });
                 }
                 Batch::Idle => return Ok(false),
                 Batch::End => return Ok(true),
@@ -198,6 +218,9 @@ impl Outlet {
         summary.stages.decode += processed.decode_seconds;
         summary.stages.plugins += processed.plugin_seconds;
         self.before.merge(&processed.shape_before);
+        if let Some(registry) = &self.registry {
+            registry.check_faults();
+        }
 
         let mut clock = StageClock::start();
         let mut documents = processed.documents;

@@ -6,15 +6,22 @@
 //! without a reorder buffer: order within a file or a Kafka partition is
 //! kept, and so is everything the sequential stages after the workers decide
 //! by arrival (the guard's index budgets, first-seen field kinds).
+//!
+//! Each batch carries the chain spec it was stamped with when it was read
+//! ([`Job`]); a worker follows it ([`LiveChain`]), so a plugin swap takes
+//! effect at a batch boundary without draining anything.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::{Scope, ScopedJoinHandle};
 use std::time::Instant;
 
+use super::live_chain::LiveChain;
 use crate::decode::{Decoded, Decoder};
 use crate::guard::MappingShape;
-use crate::plugin::chain::StageStats;
+use crate::plugin::chain::{ChainOutput, StageStats};
+use crate::plugin::version::ChainSpec;
 use crate::plugin::{Chain, PluginError};
 use crate::record::{DeadLetter, Document, RawRecord};
 
@@ -22,6 +29,34 @@ use crate::record::{DeadLetter, Document, RawRecord};
 /// busy while the sequential stages handle another worker's result, few
 /// enough that memory stays a small multiple of one batch.
 const QUEUED_PER_WORKER: usize = 1;
+
+/// One batch and the chain it runs under.
+pub struct Job {
+    pub records: Vec<RawRecord>,
+    /// `None` for a fixed chain (the native benchmark build).
+    pub spec: Option<Arc<ChainSpec>>,
+}
+
+/// The plugins a worker runs: the registry's published chain, or a chain
+/// fixed at build time.
+pub enum Filters {
+    Live(LiveChain),
+    Fixed(Chain),
+}
+
+impl Filters {
+    fn run(
+        &mut self,
+        spec: Option<&ChainSpec>,
+        documents: Vec<Document>,
+    ) -> Result<ChainOutput, PluginError> {
+        match (self, spec) {
+            (Filters::Live(chain), Some(spec)) => chain.run(spec, documents),
+            (Filters::Fixed(chain), _) => chain.run(documents),
+            (Filters::Live(_), None) => unreachable!("a live chain's batches carry their spec"),
+        }
+    }
+}
 
 /// What the workers made of one batch.
 pub struct Processed {
@@ -45,21 +80,25 @@ pub struct Processed {
 /// One thread's share of the work.
 pub struct Worker {
     decoder: Decoder,
-    chain: Chain,
+    filters: Filters,
     /// Every path of the input this worker has reported.
     reported: MappingShape,
 }
 
 impl Worker {
-    pub fn new(decoder: Decoder, chain: Chain) -> Self {
+    pub fn new(decoder: Decoder, filters: Filters) -> Self {
         Worker {
             decoder,
-            chain,
+            filters,
             reported: MappingShape::forgetful(),
         }
     }
 
-    fn process(&mut self, batch: Vec<RawRecord>) -> Result<Processed, PluginError> {
+    fn process(&mut self, job: Job) -> Result<Processed, PluginError> {
+        let Job {
+            records: batch,
+            spec,
+        } = job;
         let started = Instant::now();
         let mut shape_before = MappingShape::new();
         let mut dead_letters = Vec::new();
@@ -87,7 +126,7 @@ impl Worker {
         }
         self.reported.merge(&shape_before);
         let decoded = Instant::now();
-        let mut output = self.chain.run(documents)?;
+        let mut output = self.filters.run(spec.as_deref(), documents)?;
         dead_letters.extend(output.dead_letters);
         // Deletes skip the plugins and follow the batch's tweets, so a tweet
         // deleted in the batch that brought it ends up deleted.
@@ -108,9 +147,9 @@ impl Worker {
 
 /// Worker threads inside a [`std::thread::scope`], fed round-robin.
 pub struct WorkerPool<'scope> {
-    jobs: Vec<SyncSender<Vec<RawRecord>>>,
+    jobs: Vec<SyncSender<Job>>,
     results: Vec<Receiver<Result<Processed, PluginError>>>,
-    threads: Vec<ScopedJoinHandle<'scope, Chain>>,
+    threads: Vec<ScopedJoinHandle<'scope, Filters>>,
     sent: u64,
     received: u64,
 }
@@ -125,7 +164,7 @@ impl<'scope> WorkerPool<'scope> {
             received: 0,
         };
         for (index, mut worker) in workers.into_iter().enumerate() {
-            let (job_tx, job_rx) = sync_channel::<Vec<RawRecord>>(QUEUED_PER_WORKER);
+            let (job_tx, job_rx) = sync_channel::<Job>(QUEUED_PER_WORKER);
             let (result_tx, result_rx) = sync_channel(QUEUED_PER_WORKER + 1);
             let thread = std::thread::Builder::new()
                 .name(format!("sluice-worker-{index}"))
@@ -137,7 +176,7 @@ impl<'scope> WorkerPool<'scope> {
                             break;
                         }
                     }
-                    worker.chain
+                    worker.filters
                 })
                 .expect("spawning a worker thread");
             pool.jobs.push(job_tx);
@@ -157,7 +196,7 @@ impl<'scope> WorkerPool<'scope> {
         self.jobs.len() * (QUEUED_PER_WORKER + 1)
     }
 
-    pub fn submit(&mut self, batch: Vec<RawRecord>) {
+    pub fn submit(&mut self, batch: Job) {
         let worker = (self.sent % self.jobs.len() as u64) as usize;
         self.jobs[worker]
             .send(batch)
@@ -175,14 +214,17 @@ impl<'scope> WorkerPool<'scope> {
             .expect("a worker answers every batch it takes")
     }
 
-    /// Stops the workers (after the batches in flight) and sums their
-    /// plugin counters, plugin by plugin.
+    /// Stops the workers (after the batches in flight) and sums the plugin
+    /// counters of fixed chains, plugin by plugin (a live chain's are in
+    /// the registry).
     pub fn finish(self) -> Vec<StageStats> {
         drop(self.jobs);
         drop(self.results);
         let mut totals: Vec<StageStats> = Vec::new();
         for thread in self.threads {
-            let chain = thread.join().expect("a worker thread panicked");
+            let Filters::Fixed(chain) = thread.join().expect("a worker thread panicked") else {
+                continue;
+            };
             if totals.is_empty() {
                 totals = chain.stats().cloned().collect();
             } else {

@@ -39,6 +39,8 @@ pub struct ChainOutput {
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct StageStats {
     pub name: Arc<str>,
+    /// Which version of the plugin (1, 2, ... per process; see hot swap).
+    pub version: u64,
     pub records_in: u64,
     pub passed: u64,
     pub replaced: u64,
@@ -164,7 +166,11 @@ impl Chain {
                 Ok((plugin.name.clone(), guest))
             })
             .collect::<Result<_, PluginError>>()?;
-        Ok(Chain::of(guests))
+        let mut chain = Chain::of(guests);
+        for (stage, plugin) in chain.stages.iter_mut().zip(plugins) {
+            stage.stats.version = plugin.version;
+        }
+        Ok(chain)
     }
 
     /// A chain of guests already started, in order, with their names.
@@ -177,6 +183,7 @@ impl Chain {
                     guest,
                     stats: StageStats {
                         name,
+                        version: 1,
                         ..StageStats::default()
                     },
                     limits,
@@ -282,6 +289,7 @@ impl ChainStage {
                 origin,
                 stage: Stage::Plugin,
                 plugin: Some(self.stats.name.clone()),
+                plugin_version: Some(self.stats.version),
                 reason,
                 bytes,
             });

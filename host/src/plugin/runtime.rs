@@ -78,6 +78,8 @@ pub struct PluginRuntime {
 #[derive(Clone)]
 pub struct LoadedPlugin {
     pub name: Arc<str>,
+    /// 1 when loaded; hot swap numbers later versions of the same plugin.
+    pub version: u64,
     pub(crate) engine: Engine,
     pub(crate) pre: FilterPre<HostState>,
     /// The plugin's config as the JSON object its `init` receives.
@@ -159,6 +161,7 @@ impl PluginRuntime {
         let pre = FilterPre::new(instance_pre).map_err(invalid)?;
         Ok(LoadedPlugin {
             name: name.into(),
+            version: 1,
             engine: self.engine.clone(),
             pre,
             config_json: config_json.into(),

@@ -285,10 +285,15 @@ impl fmt::Display for Summary {
             self.before.max_depth, self.after.max_depth
         )?;
         for plugin in &self.plugins {
+            // A plugin swapped while running has a row per version.
+            let name = match plugin.version {
+                0 | 1 => plugin.name.to_string(),
+                n => format!("{} v{n}", plugin.name),
+            };
             writeln!(
                 f,
                 "  plugin {:<18} in {:>7}  pass {:>7}  replace {:>7}  drop {:>6}  split {:>6}  reject {:>5}  faults {:>3}  {:.3} s",
-                plugin.name,
+                name,
                 plugin.records_in,
                 plugin.passed,
                 plugin.replaced,

@@ -151,6 +151,7 @@ impl BulkEncoder {
                 origin: document.origin,
                 stage: Stage::Sink,
                 plugin: None,
+                plugin_version: None,
                 reason,
                 bytes: document.bytes,
             }),

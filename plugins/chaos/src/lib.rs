@@ -11,7 +11,7 @@
 //! in seconds), `reject_on`, `drop_on`, `split_on` (the record becomes itself
 //! plus a copy with `"copy": true`), `not_utf8_on` and `not_object_on`
 //! (the record is replaced by bytes that are not UTF-8, or by a JSON array);
-//! and `loop_on_every = true`.
+//! `loop_on_every = true`; and `trap_in_init = true` makes `init` itself trap.
 
 use serde::Deserialize;
 use sluice_sdk::prelude::*;
@@ -33,6 +33,7 @@ struct Settings {
     not_utf8_on: Vec<String>,
     not_object_on: Vec<String>,
     loop_on_every: bool,
+    trap_in_init: bool,
 }
 
 pub struct Chaos {
@@ -41,9 +42,11 @@ pub struct Chaos {
 
 impl Filter for Chaos {
     fn init(config: Config) -> Result<Self, String> {
-        Ok(Chaos {
-            settings: config.parse()?,
-        })
+        let settings: Settings = config.parse()?;
+        if settings.trap_in_init {
+            panic!("chaos: trap in init");
+        }
+        Ok(Chaos { settings })
     }
 
     /// Output the SDK would never serialize: raw bytes that break the

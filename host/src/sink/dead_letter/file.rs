@@ -26,6 +26,8 @@ pub struct FileDeadLetters {
 struct Line<'a> {
     stage: Stage,
     plugin: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plugin_version: Option<u64>,
     reason: &'a str,
     source: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -68,6 +70,7 @@ impl FileDeadLetters {
             let line = Line {
                 stage: letter.stage,
                 plugin: letter.plugin.as_deref(),
+                plugin_version: letter.plugin_version,
                 reason: &letter.reason,
                 source: &letter.origin.source,
                 partition: letter.origin.partition,

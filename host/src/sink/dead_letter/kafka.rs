@@ -9,6 +9,7 @@
 //! | `sluice.reason`    | why it was refused                                           |
 //! | `sluice.stage`     | `decode`, `plugin`, `guard` or `sink`                        |
 //! | `sluice.plugin`    | the plugin that refused it; absent when no plugin did        |
+//! | `sluice.plugin_version` | that plugin's version (1, 2, ... per process), decimal  |
 //! | `sluice.source`    | the source topic, file path, or `stdin`                      |
 //! | `sluice.partition` | the source partition, in decimal; absent for files and stdin |
 //! | `sluice.offset`    | the Kafka offset, or a file's line / array position, decimal |
@@ -239,6 +240,9 @@ fn headers(letter: &DeadLetter) -> OwnedHeaders {
         .insert(text_header("sluice.stage", letter.stage.as_str()));
     if let Some(plugin) = &letter.plugin {
         headers = headers.insert(text_header("sluice.plugin", plugin));
+    }
+    if let Some(version) = letter.plugin_version {
+        headers = headers.insert(text_header("sluice.plugin_version", &version.to_string()));
     }
     headers = headers.insert(text_header("sluice.source", &letter.origin.source));
     if let Some(partition) = letter.origin.partition {

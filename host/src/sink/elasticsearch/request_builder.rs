@@ -69,6 +69,7 @@ impl Item {
             origin: self.origin.clone(),
             stage: Stage::Sink,
             plugin: None,
+            plugin_version: None,
             reason,
             bytes: document.strip_suffix(b"\n").unwrap_or(document).to_vec(),
         }
