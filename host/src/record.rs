@@ -114,7 +114,8 @@ pub struct DeadLetter {
     /// The plugin that rejected or trapped on the record, if any.
     pub plugin: Option<Arc<str>>,
     /// The version of that plugin (1, 2, ... per process; see hot swap).
-    pub plugin_version: Option<u64>,
+    /// 32 bits keep a dead letter small enough to travel in a `Result`.
+    pub plugin_version: Option<u32>,
     pub reason: String,
     /// The bytes as they entered the stage that refused them.
     pub bytes: Vec<u8>,

@@ -289,7 +289,7 @@ impl ChainStage {
                 origin,
                 stage: Stage::Plugin,
                 plugin: Some(self.stats.name.clone()),
-                plugin_version: Some(self.stats.version),
+                plugin_version: u32::try_from(self.stats.version).ok(),
                 reason,
                 bytes,
             });

@@ -27,7 +27,7 @@ struct Line<'a> {
     stage: Stage,
     plugin: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    plugin_version: Option<u64>,
+    plugin_version: Option<u32>,
     reason: &'a str,
     source: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
