@@ -620,7 +620,7 @@ impl PipelineConfig {
         self.plugins
             .iter_mut()
             .filter_map(|p| p.fixtures.as_mut())
-            .for_each(|path| resolve(path));
+            .for_each(&resolve);
         resolve_sink_paths(&mut self.sink, &resolve);
         for output in &mut self.outputs {
             resolve_sink_paths(&mut output.sink, &resolve);

@@ -101,7 +101,11 @@ impl LiveCounters {
         add(&self.faults, now.faults, earlier.faults);
         let nanos = ((now.busy_seconds - earlier.busy_seconds).max(0.0) * 1e9) as u64;
         self.busy_nanos.fetch_add(nanos, Ordering::Relaxed);
-        add(&self.breaker_trips, now.breaker_trips, earlier.breaker_trips);
+        add(
+            &self.breaker_trips,
+            now.breaker_trips,
+            earlier.breaker_trips,
+        );
         add(&self.bypassed, now.bypassed, earlier.bypassed);
         add(&self.blocked, now.blocked, earlier.blocked);
         match (earlier.breaker_open, now.breaker_open) {
