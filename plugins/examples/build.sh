@@ -77,6 +77,7 @@ install_componentize_py() {
     "$VENV/bin/pip" install --disable-pip-version-check -q "componentize-py==$COMPONENTIZE_PY_VERSION" "build==$BUILD_VERSION"
   fi
   # The SDK as its users get it: a wheel and an sdist, the wheel installed.
+  mkdir -p "$SDK_OUT"
   rm -f "$SDK_OUT"/sluice_filter-*
   "$VENV/bin/python" -m build --outdir "$SDK_OUT" "$ROOT/guest-sdk/python" >"$SDK_OUT/python-build.log" 2>&1 ||
     { cat "$SDK_OUT/python-build.log" >&2; return 1; }
