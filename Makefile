@@ -10,12 +10,12 @@ PLUGINS := flatten-retweets prune-fields identity chaos add-fields
 # Plugins that break the interface on purpose, for host/tests/hostile*.rs.
 PLUGINS += hostile-wrong-count hostile-missing-export hostile-wrong-version
 
-.PHONY: demo test plugins examples wasm-target broker lint
+.PHONY: demo test plugins examples wasm-target broker test-tools lint
 
 demo: plugins
 	$(CARGO) run --release -p sluice -- run
 
-test: plugins examples broker
+test: plugins examples broker test-tools
 	$(CARGO) test --release --workspace --no-fail-fast
 	tests/es-server/python/run.sh
 
@@ -30,6 +30,12 @@ examples:
 # The Kafka-protocol broker (nisshi) the Kafka tests start; quick when installed.
 broker:
 	.ci/install-broker.sh
+
+# The stock zstd tool that host/tests/outputs*.rs reads the archive with
+# (gzip is part of every Debian system).
+test-tools:
+	@command -v zstd >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zstd >/dev/null; }
 
 wasm-target:
 	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
