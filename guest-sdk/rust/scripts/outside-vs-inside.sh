@@ -6,7 +6,14 @@
 # three interleaved round by round. Prints each build's plugin-stage time
 # per round and the medians' ratios to the inside build.
 #
-# Usage: guest-sdk/rust/scripts/outside-vs-inside.sh [ROUNDS] [TIMES_DATA]
+# With MEASURE=callgrind, each build instead runs once under valgrind's
+# callgrind, and the script prints the instructions executed in the
+# plugin's compiled code (the JIT code, which callgrind files under the
+# object `???`) and in the whole process. Instruction counts do not depend
+# on what else the machine runs, so this answers "as fast outside?" on a
+# busy machine; the timed rounds need a quiet one.
+#
+# Usage: [MEASURE=time|callgrind] guest-sdk/rust/scripts/outside-vs-inside.sh [ROUNDS] [TIMES_DATA]
 # Needs target/examples/rust.wasm (plugins/examples/build.sh rust) and a
 # release sluice binary (cargo build --release -p sluice).
 set -euo pipefail
@@ -55,6 +62,42 @@ path = "$WORK/$build.dead.ndjson"
 workers = 1
 TOML
 done
+
+if [ "${MEASURE:-time}" = callgrind ]; then
+  command -v valgrind >/dev/null || { echo "MEASURE=callgrind needs valgrind" >&2; exit 1; }
+  for build in inside outside no-simd; do
+    # A first plain run fills wasmtime's compile cache, so the counted run
+    # does not count Cranelift compiling the module.
+    "$SLUICE" run --config "$WORK/$build.toml" >/dev/null 2>&1
+    valgrind --tool=callgrind --callgrind-out-file="$WORK/$build.callgrind" \
+      "$SLUICE" run --config "$WORK/$build.toml" --summary-json "$WORK/$build.json" >/dev/null 2>&1
+    callgrind_annotate --threshold=100 "$WORK/$build.callgrind" 2>/dev/null >"$WORK/$build.annotated"
+  done
+  python3 - "$WORK" <<'PY'
+import json, re, sys
+work = sys.argv[1]
+counts = {}
+for build in ["inside", "outside", "no-simd"]:
+    plugin = total = 0
+    for line in open(f"{work}/{build}.annotated"):
+        match = re.match(r"\s*([\d,]+)\s", line)
+        if not match:
+            continue
+        n = int(match.group(1).replace(",", ""))
+        if "PROGRAM TOTALS" in line:
+            total = n
+        elif line.rstrip().endswith("[???]"):
+            plugin += n
+    p = json.load(open(f"{work}/{build}.json"))["plugins"][0]
+    counts[build] = (plugin, total)
+    print(f"{build:8} plugin code {plugin / 1e6:9.1f} M instructions, whole run {total / 1e6:9.1f} M "
+          f"({p['records_in']} in, {p['replaced']} replaced, {p['dropped']} dropped)")
+for build, (plugin, total) in counts.items():
+    print(f"{build:8} {plugin / counts['inside'][0]:.4f}x the inside build's plugin instructions, "
+          f"{total / counts['inside'][1]:.4f}x its whole run")
+PY
+  exit 0
+fi
 
 for round in $(seq "$ROUNDS"); do
   for build in inside outside no-simd; do
