@@ -198,9 +198,11 @@ impl fmt::Display for Summary {
         }
         writeln!(f, "  written           {:>10}", self.written)?;
         if self.deletes > 0 {
+            // Not indented under `written`: a delete the sink cannot place
+            // (a daily index for a pre-snowflake id) is dead-lettered.
             writeln!(
                 f,
-                "    delete notices  {:>10}   (sent as deletes of their tweets)",
+                "  delete notices    {:>10}   (recognised; each counted as written or dead-lettered)",
                 self.deletes
             )?;
         }
